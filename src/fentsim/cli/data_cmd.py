@@ -1,0 +1,3 @@
+"""Commands: (to be filled by its owner)."""
+
+from .app import app  # noqa: F401
