@@ -1,0 +1,332 @@
+"""Scalar outcomes of runs, and paired model runs that produce them.
+
+The analyses (sensitivity, scenario discovery, robustness) all ask for one number per run: the
+cumulative opioid deaths over a window under a portfolio, the deaths a portfolio averts against a
+reference run on the *same* parameter draws, the change in Mexican homicides, and so on. This module
+computes those numbers from :class:`~fentsim.model.result.SimResult` objects, and runs every
+portfolio once, vectorised over all draws (one ``simulate`` call per portfolio — never one per run).
+
+Outcome kinds (:data:`OUTCOMES`), each over the years ``window`` (both inclusive):
+
+==================  ===================================================================
+kind                value per run
+==================  ===================================================================
+``deaths``          cumulative opioid deaths under the portfolio
+``averted``         reference deaths − portfolio deaths (positive = lives saved)
+``averted-share``   averted / reference deaths (0.10 = 10% of the reference's deaths)
+``homicides``       cumulative Mexican homicides under the portfolio
+``extra-homicides`` portfolio homicides − reference homicides
+``homicides-change`` extra homicides / reference homicides (0.05 = +5%)
+``cost``            cumulative programme cost of the portfolio (USD)
+==================  ===================================================================
+
+Example:
+    >>> import numpy as np
+    >>> from fentsim.model.result import SimResult
+    >>> ref = SimResult(np.array([2026, 2027]), {"opioid_deaths": np.array([[10.0, 10.0]])})
+    >>> pol = SimResult(np.array([2026, 2027]), {"opioid_deaths": np.array([[9.0, 8.0]])})
+    >>> averted(pol, ref, window=(2026, 2027)).tolist(), averted_share(pol, ref, window=(2026, 2027)).tolist()
+    ([3.0], [0.15])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from ..model.result import SimResult
+
+DEATHS = "opioid_deaths"  #: the model output counted as deaths
+HOMICIDES = "homicides"  #: the model output counted as homicides in Mexico
+COST = "programme_cost"  #: the model output holding total programme cost (USD per year)
+REFERENCE = "status-quo"  #: the default reference portfolio
+DEFAULT_WINDOW: tuple[int, int] = (2026, 2035)
+
+#: outcome kind → (model output, needs a reference run)
+OUTCOMES: dict[str, tuple[str, bool]] = {
+    "deaths": (DEATHS, False),
+    "averted": (DEATHS, True),
+    "averted-share": (DEATHS, True),
+    "homicides": (HOMICIDES, False),
+    "extra-homicides": (HOMICIDES, True),
+    "homicides-change": (HOMICIDES, True),
+    "cost": (COST, False),
+}
+
+#: ``progress(label, done, total)``: called before and after each model call
+Progress = Callable[[str, int, int], None]
+
+
+def check_window(window: tuple[int, int], years: np.ndarray | None = None) -> tuple[int, int]:
+    """Validate a ``(first, last)`` window of years (inside ``years`` when given)."""
+    first, last = (int(window[0]), int(window[1]))
+    if first > last:
+        raise UserError(f"window {first}-{last} is empty; the first year must not follow the last")
+    if years is not None and (first < int(years[0]) or last > int(years[-1])):
+        raise UserError(
+            f"window {first}-{last} is outside the simulated years {int(years[0])}-{int(years[-1])}"
+        )
+    return first, last
+
+
+def _output(result: SimResult, name: str) -> np.ndarray:
+    try:
+        return result.outcomes[name]
+    except KeyError:
+        have = ", ".join(sorted(result.outcomes)) or "none"
+        raise UserError(
+            f"outcome {name!r} is not produced by the model; available: {have}"
+        ) from None
+
+
+def cumulative(
+    result: SimResult, name: str = DEATHS, window: tuple[int, int] = DEFAULT_WINDOW
+) -> np.ndarray:
+    """Sum of an annual output over the years of ``window`` (both inclusive), one value per run.
+
+    Example:
+        >>> r = SimResult(np.array([2025, 2026]), {"x": np.array([[1.0, 2.0], [3.0, 5.0]])})
+        >>> cumulative(r, "x", (2026, 2026)).tolist()
+        [2.0, 5.0]
+    """
+    first, last = check_window(window, result.years)
+    sel = (result.years >= first) & (result.years <= last)
+    return _output(result, name)[:, sel].sum(axis=1)
+
+
+def _paired(result: SimResult, reference: SimResult) -> None:
+    if result.n_runs != reference.n_runs:
+        raise ValueError(
+            f"paired outcomes need the same draws: {result.n_runs} runs vs {reference.n_runs} in the reference"
+        )
+
+
+def averted(
+    result: SimResult,
+    reference: SimResult,
+    name: str = DEATHS,
+    window: tuple[int, int] = DEFAULT_WINDOW,
+) -> np.ndarray:
+    """Reference minus portfolio, cumulated over ``window``, run by run (same draws)."""
+    _paired(result, reference)
+    return cumulative(reference, name, window) - cumulative(result, name, window)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    # a zero reference leaves nothing to avert or to change: the ratio is 0 there
+    out = np.zeros_like(num, dtype=float)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def averted_share(
+    result: SimResult,
+    reference: SimResult,
+    name: str = DEATHS,
+    window: tuple[int, int] = DEFAULT_WINDOW,
+) -> np.ndarray:
+    """Share of the reference's cumulative outcome that the portfolio removes (run by run)."""
+    return _ratio(averted(result, reference, name, window), cumulative(reference, name, window))
+
+
+def relative_change(
+    result: SimResult,
+    reference: SimResult,
+    name: str = HOMICIDES,
+    window: tuple[int, int] = DEFAULT_WINDOW,
+) -> np.ndarray:
+    """``(portfolio − reference) / reference`` of the cumulative outcome (0.05 = +5%)."""
+    return -averted_share(result, reference, name, window)
+
+
+def outcome(
+    kind: str,
+    result: SimResult,
+    reference: SimResult | None = None,
+    window: tuple[int, int] = DEFAULT_WINDOW,
+) -> np.ndarray:
+    """The value per run of an outcome kind from :data:`OUTCOMES`.
+
+    Example:
+        >>> ref = SimResult(np.array([2026]), {"homicides": np.array([[100.0]])})
+        >>> pol = SimResult(np.array([2026]), {"homicides": np.array([[120.0]])})
+        >>> outcome("homicides-change", pol, ref, (2026, 2026)).round(6).tolist()
+        [0.2]
+    """
+    name, paired = check_outcome(kind)
+    if not paired:
+        return cumulative(result, name, window)
+    if reference is None:
+        raise ValueError(f"outcome {kind!r} needs a reference run")
+    if kind in ("averted", "extra-homicides"):
+        sign = 1.0 if kind == "averted" else -1.0
+        return sign * averted(result, reference, name, window)
+    if kind == "averted-share":
+        return averted_share(result, reference, name, window)
+    return relative_change(result, reference, name, window)
+
+
+def check_outcome(kind: str) -> tuple[str, bool]:
+    """``(model output, needs a reference)`` for an outcome kind, or a :class:`UserError`."""
+    if kind not in OUTCOMES:
+        raise UserError(f"outcome is {kind!r}; allowed: {', '.join(OUTCOMES)}")
+    return OUTCOMES[kind]
+
+
+# --- running portfolios on shared draws ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How the analyses run the model: the horizon, exposure mode and the simulate function.
+
+    ``simulator`` defaults to :func:`fentsim.model.engine.simulate`; tests pass a stand-in with
+    the same signature.
+    """
+
+    window: tuple[int, int] = DEFAULT_WINDOW
+    start_year: int = 1999
+    exposure: str = "coupled"
+    simulator: Callable[..., SimResult] | None = None
+
+    def clock(self):
+        """The model calendar: from ``start_year`` to the end of the window."""
+        from ..model.clock import Clock
+
+        first, last = check_window(self.window)
+        if first < self.start_year:
+            raise UserError(
+                f"window starts in {first}, before the simulation starts ({self.start_year})"
+            )
+        return Clock(self.start_year, last)
+
+
+def compile_portfolio(portfolio: Any, clock) -> Any:
+    """A :class:`~fentsim.policy.plan.PolicyPlan` from a plan, a preset name or a portfolio file.
+
+    ``"status-quo"`` is always available (the empty plan); anything else goes through
+    :mod:`fentsim.policy`.
+    """
+    from ..policy.plan import STATUS_QUO, PolicyPlan
+
+    if isinstance(portfolio, PolicyPlan):
+        return portfolio
+    if portfolio in (None, REFERENCE):
+        return STATUS_QUO
+    try:
+        from .. import policy
+    except ImportError as exc:  # pragma: no cover - the package always ships policy
+        raise UserError(f"portfolio {portfolio!r} cannot be compiled: {exc}") from None
+    compile_plan = getattr(policy, "compile_plan", None)
+    if compile_plan is None:
+        raise UserError(f"portfolio {portfolio!r} is unknown; only 'status-quo' is available")
+    resolve = getattr(policy, "resolve", None) or getattr(policy, "load_portfolio", None)
+    spec = resolve(portfolio) if (resolve is not None and isinstance(portfolio, str)) else portfolio
+    return compile_plan(spec, clock)
+
+
+def portfolio_name(portfolio: Any) -> str:
+    """A label for a portfolio given as a name, a plan or a portfolio object."""
+    if portfolio is None:
+        return REFERENCE
+    if isinstance(portfolio, str):
+        return portfolio
+    return str(getattr(portfolio, "name", portfolio))
+
+
+def run_portfolios(
+    params,
+    portfolios: Sequence[Any],
+    spec: RunSpec | None = None,
+    progress: Progress | None = None,
+) -> dict[str, SimResult]:
+    """Run each portfolio once over every draw in ``params`` (common random numbers).
+
+    Returns ``{portfolio name: SimResult}``; every result has ``params.n`` runs, row ``i`` of
+    each using the same parameter draw.
+    """
+    spec = spec or RunSpec()
+    clock = spec.clock()
+    simulator = spec.simulator
+    if simulator is None:
+        from ..model.engine import simulate as simulator
+    plans = {portfolio_name(p): compile_portfolio(p, clock) for p in portfolios}
+    out: dict[str, SimResult] = {}
+    for i, (name, plan) in enumerate(plans.items()):
+        label = f"simulating {name} ({params.n:,} runs)"
+        if progress:
+            progress(label, i, len(plans))
+        out[name] = simulator(params, plan, clock=clock, exposure=spec.exposure)
+        if progress:
+            progress(label, i + 1, len(plans))
+    return out
+
+
+def evaluate(
+    kind: str,
+    params,
+    portfolio: Any,
+    against: Any = REFERENCE,
+    spec: RunSpec | None = None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """One value of outcome ``kind`` per draw in ``params`` (``against`` is run if paired).
+
+    Example:
+        >>> from fentsim.params import ParamSet, load_registry
+        >>> ps = ParamSet.point(load_registry(), n=2)
+        >>> evaluate("averted", ps, "essay", spec=RunSpec(window=(2026, 2030)))  # doctest: +SKIP
+    """
+    spec = spec or RunSpec()
+    _, paired = check_outcome(kind)
+    if paired and portfolio_name(portfolio) == portfolio_name(against):
+        raise UserError(
+            f"outcome {kind!r} compares two portfolios, but portfolio and against are both "
+            f"{portfolio_name(portfolio)!r}"
+        )
+    res = run_portfolios(params, [portfolio, against] if paired else [portfolio], spec, progress)
+    ref = res[portfolio_name(against)] if paired else None
+    return outcome(kind, res[portfolio_name(portfolio)], ref, spec.window)
+
+
+def draws(
+    n: int,
+    seed: int,
+    names: Sequence[str] | None = None,
+    method: str = "lhs",
+    base: Mapping[str, float] | None = None,
+):
+    """``n`` parameter draws over the registry's priors (every uncertain parameter by default)."""
+    from ..params import load_registry, sample
+
+    if n < 1:
+        raise UserError(f"runs must be at least 1, got {n}")
+    return sample(load_registry(), n, seed, method=method, names=names, base=base)
+
+
+def uncertain_params(names: Sequence[str] | None = None) -> list[str]:
+    """The registry parameters an analysis varies: ``names`` (checked), or every uncertain one."""
+    import difflib
+
+    from ..params import load_registry
+
+    reg = load_registry()
+    if names is None:
+        if not reg.uncertain:
+            raise UserError("the registry has no uncertain parameters to vary")
+        return list(reg.uncertain)
+    names = list(names)
+    if not names or len(set(names)) != len(names):
+        raise UserError(f"params is {','.join(names)!r}; give distinct parameter names")
+    for name in names:
+        if name not in reg:
+            close = difflib.get_close_matches(name, list(reg), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "; see the parameter registry"
+            raise UserError(f"params: unknown parameter {name!r}{hint}")
+        if not reg[name].uncertain:
+            raise UserError(f"params: {name!r} has a fixed prior; only uncertain parameters vary")
+    return names
