@@ -31,7 +31,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,26 @@ def cumulative(
     return _output(result, name)[:, sel].sum(axis=1)
 
 
+def total_cost(result: SimResult, window: tuple[int, int] = DEFAULT_WINDOW) -> np.ndarray:
+    """Cumulative programme cost (USD) over ``window``: the :data:`COST` output if the model
+    records one, otherwise the sum of its ``cost_*`` outputs.
+
+    Example:
+        >>> r = SimResult(np.array([2026]), {"cost_naloxone": np.array([[2.0]]), "cost_moud": np.array([[3.0]])})
+        >>> total_cost(r, (2026, 2026)).tolist()
+        [5.0]
+    """
+    if COST in result.outcomes:
+        return cumulative(result, COST, window)
+    parts = [n for n in result.outcomes if n.startswith("cost_")]
+    if not parts:
+        raise UserError(
+            f"the model records no programme cost (no {COST!r} or cost_* output); "
+            "use the deaths-only loss"
+        )
+    return sum(cumulative(result, n, window) for n in parts)
+
+
 def _paired(result: SimResult, reference: SimResult) -> None:
     if result.n_runs != reference.n_runs:
         raise ValueError(
@@ -158,6 +178,8 @@ def outcome(
         [0.2]
     """
     name, paired = check_outcome(kind)
+    if kind == "cost":
+        return total_cost(result, window)
     if not paired:
         return cumulative(result, name, window)
     if reference is None:
@@ -205,28 +227,24 @@ class RunSpec:
         return Clock(self.start_year, last)
 
 
-def compile_portfolio(portfolio: Any, clock) -> Any:
-    """A :class:`~fentsim.policy.plan.PolicyPlan` from a plan, a preset name or a portfolio file.
+def prepare_portfolio(portfolio: Any, clock) -> tuple[Any, dict[str, float]]:
+    """``(PolicyPlan, parameter overrides)`` for a plan, a preset name, a combination or a file.
 
     ``"status-quo"`` is always available (the empty plan); anything else goes through
-    :mod:`fentsim.policy`.
+    :mod:`fentsim.policy`. A scenario's parameter overrides apply to its own runs only.
     """
     from ..policy.plan import STATUS_QUO, PolicyPlan
 
     if isinstance(portfolio, PolicyPlan):
-        return portfolio
+        return portfolio, {}
     if portfolio in (None, REFERENCE):
-        return STATUS_QUO
+        return STATUS_QUO, {}
     try:
-        from .. import policy
-    except ImportError as exc:  # pragma: no cover - the package always ships policy
-        raise UserError(f"portfolio {portfolio!r} cannot be compiled: {exc}") from None
-    compile_plan = getattr(policy, "compile_plan", None)
-    if compile_plan is None:
-        raise UserError(f"portfolio {portfolio!r} is unknown; only 'status-quo' is available")
-    resolve = getattr(policy, "resolve", None) or getattr(policy, "load_portfolio", None)
-    spec = resolve(portfolio) if (resolve is not None and isinstance(portfolio, str)) else portfolio
-    return compile_plan(spec, clock)
+        from ..policy.portfolio import compile_plan, resolve
+    except ImportError:  # the policy catalogue is not installed
+        raise UserError(f"portfolio {portfolio!r} is unknown; allowed: {REFERENCE}") from None
+    pf = resolve(portfolio)
+    return compile_plan(pf, clock), dict(getattr(pf, "overrides", {}) or {})
 
 
 def portfolio_name(portfolio: Any) -> str:
@@ -247,20 +265,21 @@ def run_portfolios(
     """Run each portfolio once over every draw in ``params`` (common random numbers).
 
     Returns ``{portfolio name: SimResult}``; every result has ``params.n`` runs, row ``i`` of
-    each using the same parameter draw.
+    each using the same parameter draw (except parameters that a scenario file overrides).
     """
     spec = spec or RunSpec()
     clock = spec.clock()
     simulator = spec.simulator
     if simulator is None:
         from ..model.engine import simulate as simulator
-    plans = {portfolio_name(p): compile_portfolio(p, clock) for p in portfolios}
+    plans = {portfolio_name(p): prepare_portfolio(p, clock) for p in portfolios}
     out: dict[str, SimResult] = {}
-    for i, (name, plan) in enumerate(plans.items()):
+    for i, (name, (plan, overrides)) in enumerate(plans.items()):
         label = f"simulating {name} ({params.n:,} runs)"
         if progress:
             progress(label, i, len(plans))
-        out[name] = simulator(params, plan, clock=clock, exposure=spec.exposure)
+        ps = params.with_overrides(overrides) if overrides else params
+        out[name] = simulator(ps, plan, clock=clock, exposure=spec.exposure)
         if progress:
             progress(label, i + 1, len(plans))
     return out
@@ -293,19 +312,27 @@ def evaluate(
     return outcome(kind, res[portfolio_name(portfolio)], ref, spec.window)
 
 
-def draws(
-    n: int,
-    seed: int,
-    names: Sequence[str] | None = None,
-    method: str = "lhs",
-    base: Mapping[str, float] | None = None,
-):
-    """``n`` parameter draws over the registry's priors (every uncertain parameter by default)."""
+def draws(n: int, seed: int, names: Sequence[str] | None = None, source: str | None = None):
+    """``n`` Latin-hypercube parameter draws, and the source they came from.
+
+    ``source`` is ``prior`` (every uncertain parameter, or ``names``, over its prior) or
+    ``projection`` (calibrated posterior + priors, via :mod:`fentsim.ensemble.sources`). The
+    default is the ensemble layer's default (``projection`` once a posterior is available),
+    ``prior`` with ``names`` or without the ensemble layer.
+    """
     from ..params import load_registry, sample
 
-    if n < 1:
-        raise UserError(f"runs must be at least 1, got {n}")
-    return sample(load_registry(), n, seed, method=method, names=names, base=base)
+    if n < 2:
+        raise UserError(f"runs is {n}; allowed: at least 2")
+    try:
+        from ..ensemble.sources import default_source, draw_params
+    except ImportError:  # the ensemble layer is not installed
+        default_source = draw_params = None
+    if source is None:
+        source = default_source() if (default_source and names is None) else "prior"
+    if source == "prior" or draw_params is None:
+        return sample(load_registry(), n, seed, method="lhs", names=names), "prior"
+    return draw_params(source, n, seed, 0, n), source
 
 
 def uncertain_params(names: Sequence[str] | None = None) -> list[str]:

@@ -189,16 +189,10 @@ class PrimResult:
         """The coverage/density trade-off: one row per peeling step."""
         import pandas as pd
 
+        names = [", ".join(b.restricted_names(self.names)) for b in self.trajectory]
         rows = [
-            (
-                b.coverage,
-                b.density,
-                b.mass,
-                b.n_runs,
-                len(b.restricted),
-                ", ".join(b.restricted_names(self.names)),
-            )
-            for b in self.trajectory
+            (b.coverage, b.density, b.mass, b.n_runs, len(b.restricted), n)
+            for b, n in zip(self.trajectory, names, strict=True)
         ]
         cols = ["coverage", "density", "mass", "runs", "n_restricted", "restricted"]
         return pd.DataFrame(rows, columns=cols).rename_axis("step")
@@ -252,16 +246,23 @@ class PrimResult:
         plt.colorbar(pts, ax=ax, label="restricted dimensions")
         return ax
 
-    def select(self, step: int) -> PrimResult:
-        """The same analysis with another step of the trajectory chosen (and pasted)."""
+    def select(self, step: int, max_qp: float | None = None) -> PrimResult:
+        """The analysis with another step of the trajectory chosen, pasted and, with ``max_qp``,
+        stripped one by one of restrictions whose quasi-p-value exceeds it (largest first)."""
         if not 0 <= step < len(self.trajectory):
             raise UserError(f"step is {step}; allowed: 0 to {len(self.trajectory) - 1}")
         if self.data is None:
             raise ValueError("this result does not hold its data; run prim() again")
         X, y, paste_alpha = self.data
         limits = _paste(X, y, self.trajectory[step].limits, self.init, paste_alpha)
-        box = _box(X, y, limits, self.init)
-        qp = {self.names[j]: v for j, v in quasi_p(X, y, box, self.init).items()}
+        while True:
+            box = _box(X, y, limits, self.init)
+            qp = {self.names[j]: v for j, v in quasi_p(X, y, box, self.init).items()}
+            worst = max(box.restricted, key=lambda j: qp[self.names[j]], default=None)
+            if max_qp is None or worst is None or qp[self.names[worst]] <= max_qp:
+                break
+            limits = limits.copy()
+            limits[worst] = self.init[worst]
         return replace(self, chosen=step, box=box, qp=qp)
 
 
@@ -274,6 +275,7 @@ def prim(
     peel_alpha: float = 0.05,
     paste_alpha: float = 0.05,
     mass_min: float = 0.05,
+    max_qp: float | None = None,
 ) -> PrimResult:
     """Find a box of ``X`` where ``y`` (cases of interest) is dense.
 
@@ -284,6 +286,7 @@ def prim(
         threshold: the density the chosen box should reach.
         peel_alpha, paste_alpha: share of the box's runs removed by a peel / added by a paste.
         mass_min: peeling stops before the box holds less than this share of the runs.
+        max_qp: drop restrictions of the chosen box whose quasi-p-value exceeds this.
     """
     if names is None:
         names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
@@ -319,18 +322,11 @@ def prim(
         chosen = int(np.argmax([b.density for b in trajectory]))
         if y.any():
             notes.append(f"no box reaches density {threshold:g}; the densest box is shown")
-    first = PrimResult(
-        names,
-        init,
-        trajectory,
-        chosen,
-        trajectory[chosen],
-        {},
-        threshold,
-        notes=notes,
-        data=(X, y, paste_alpha),
+    data = (X, y, paste_alpha)
+    res = PrimResult(
+        names, init, trajectory, chosen, trajectory[chosen], {}, threshold, {}, notes, data
     )
-    return first.select(chosen)
+    return res.select(chosen, max_qp)
 
 
 QUESTIONS: dict[str, str] = {
@@ -350,14 +346,15 @@ def discover(
     window: tuple[int, int] = DEFAULT_WINDOW,
     exposure: str = "coupled",
     params: Sequence[str] | None = None,
+    source: str | None = None,
     progress: Progress | None = None,
     simulator: Callable[..., Any] | None = None,
     **options: float,
 ) -> PrimResult:
     """Under which assumptions does ``portfolio`` avert ≥ Y of deaths / raise homicides > Z?
 
-    Runs ``portfolio`` and ``against`` on the same ``runs`` Latin-hypercube draws of the uncertain
-    parameters (or of ``params``), marks the runs that meet the condition, and applies
+    Runs ``portfolio`` and ``against`` on the same ``runs`` Latin-hypercube draws (``source``: see
+    :func:`~fentsim.analysis.outcomes.draws`) of the uncertain parameters (or of ``params``), marks the runs that meet the condition, and applies
     :func:`prim` (``options``: ``threshold``, ``peel_alpha``, ``paste_alpha``, ``mass_min``) to
     the parameter values. Shares are fractions: ``0.10`` means 10%.
 
@@ -377,7 +374,7 @@ def discover(
             f"{field_} is {value}; give a fraction >= -1 (0.10 = 10%), at most 1 for a share"
         )
     names = uncertain_params(params)
-    ps = draws(runs, seed, names=names)
+    ps, source = draws(runs, seed, names=params, source=source)
     spec = RunSpec(window=window, exposure=exposure, simulator=simulator)
     v = evaluate(kind, ps, portfolio, against, spec, progress)
     y = v >= value if kind == "averted-share" else v > value
@@ -391,6 +388,7 @@ def discover(
         "window": list(window),
         "runs": runs,
         "seed": seed,
+        "source": source,
         "share_of_interest": float(y.mean()),
     }
     return out

@@ -34,7 +34,6 @@ import numpy as np
 
 from ..errors import UserError
 from .outcomes import (
-    COST,
     DEATHS,
     DEFAULT_WINDOW,
     Progress,
@@ -43,6 +42,7 @@ from .outcomes import (
     draws,
     portfolio_name,
     run_portfolios,
+    total_cost,
 )
 
 #: US DOT value of a statistical life, USD, base year 2023 ("Departmental Guidance on Valuation of
@@ -189,6 +189,7 @@ def robustness(
     cost_weight: float | None = None,
     vsl: float | None = None,
     threshold: float | None = None,
+    source: str | None = None,
     progress: Progress | None = None,
     simulator: Callable[..., Any] | None = None,
 ) -> RobustnessResult:
@@ -197,6 +198,7 @@ def robustness(
     Args:
         portfolios: two or more portfolios (preset names, files or plans).
         runs, seed: the Latin-hypercube design over the uncertain parameters.
+        source: ``prior`` or ``projection`` (see :func:`~fentsim.analysis.outcomes.draws`).
         window: years over which deaths (and cost) are cumulated.
         cost_weight: deaths per USD added to the loss (mutually exclusive with ``vsl``).
         vsl: value of a statistical life in USD; sets ``cost_weight = 1 / vsl``.
@@ -219,12 +221,19 @@ def robustness(
         raise UserError(f"cost_weight is {cost_weight}; allowed: >= 0 deaths per USD")
     weight = float(1.0 / vsl if vsl is not None else (cost_weight or 0.0))
     spec = RunSpec(window=window, exposure=exposure, simulator=simulator)
-    res = run_portfolios(draws(runs, seed), portfolios, spec, progress)
+    params, source = draws(runs, seed, source=source)
+    res = run_portfolios(params, portfolios, spec, progress)
     deaths = np.column_stack([cumulative(res[n], DEATHS, window) for n in names])
-    cost = np.column_stack([cumulative(res[n], COST, window) for n in names]) if weight else None
+    cost = np.column_stack([total_cost(res[n], window) for n in names]) if weight else None
     loss = deaths + weight * cost if cost is not None else deaths
     out = regret_table(
         loss, names, threshold=threshold, deaths=deaths, cost=cost, cost_weight=weight
     )
-    out.meta = {"window": list(window), "seed": seed, "exposure": exposure, "vsl": vsl}
+    out.meta = {
+        "window": list(window),
+        "seed": seed,
+        "source": source,
+        "exposure": exposure,
+        "vsl": vsl,
+    }
     return out
