@@ -83,6 +83,7 @@ def simulate(
     exposure: str = "coupled",
     block: int = DEFAULT_BLOCK,
     components: Callable[[], Sequence[Component]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimResult:
     """Run every parameter set in ``params`` under ``plan`` and return annual outputs.
 
@@ -97,6 +98,7 @@ def simulate(
             (exposure from the NFLIS and DEA series, the epidemic engine on its own).
         block: runs per block.
         components: a factory for the component list (default: :func:`default_components`).
+        progress: called with ``(run_months_done, run_months_total)`` once a simulated year.
     """
     clock = clock or Clock()
     n = params.n
@@ -117,7 +119,12 @@ def simulate(
         for m in range(clock.n_months):
             for c in comps:
                 c.step(m, pl, ctx, rec)
+            if progress is not None and m % 12 == 11:
+                progress(a * clock.n_months + (m + 1) * p.n, n * clock.n_months)
         parts.append(rec.result())
         meta = rec.meta
-    outcomes = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    if len(parts) == 1:
+        outcomes = parts[0]
+    else:
+        outcomes = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
     return SimResult(clock.years, outcomes, meta, plan.name)

@@ -45,12 +45,20 @@ class Recorder:
 
     def flow(self, name: str, m: int, value: np.ndarray | float) -> None:
         """Add a monthly amount to the year's total."""
-        self._data[name][m // 12] += value
+        row = self._data[name][m // 12]
+        np.add(row, value, out=row)
 
     def level(self, name: str, m: int, value: np.ndarray | float) -> None:
-        """Add a monthly value to the year's average."""
-        self._data[name][m // 12] += np.multiply(value, 1.0 / 12.0)
+        """Add a monthly value to the year's average (the sum is divided by 12 in :meth:`result`)."""
+        row = self._data[name][m // 12]
+        np.add(row, value, out=row)
 
     def result(self) -> dict[str, np.ndarray]:
         """Outputs as ``(n_runs, n_years)`` arrays."""
-        return {k: np.ascontiguousarray(v.T) for k, v in self._data.items()}
+        out = {}
+        for k, v in self._data.items():
+            arr = np.ascontiguousarray(v.T)
+            if self.meta[k].kind == "level":
+                arr *= 1.0 / 12.0
+            out[k] = arr
+        return out
