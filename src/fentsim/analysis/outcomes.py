@@ -41,8 +41,8 @@ from ..errors import UserError
 from ..model.result import SimResult
 
 DEATHS = "opioid_deaths"  #: the model output counted as deaths
-HOMICIDES = "homicides"  #: the model output counted as homicides in Mexico
-COST = "programme_cost"  #: the model output holding total programme cost (USD per year)
+HOMICIDES = "mexico_homicides"  #: the model output counted as homicides in Mexico
+COST = "programme_cost_usd"  #: the model output holding total programme cost (USD per year)
 REFERENCE = "status-quo"  #: the default reference portfolio
 DEFAULT_WINDOW: tuple[int, int] = (2026, 2035)
 
@@ -331,8 +331,19 @@ def draws(n: int, seed: int, names: Sequence[str] | None = None, source: str | N
     if source is None:
         source = default_source() if (default_source and names is None) else "prior"
     if source == "prior" or draw_params is None:
-        return sample(load_registry(), n, seed, method="lhs", names=names), "prior"
+        reg = load_registry()
+        return sample(reg, n, seed, method="lhs", names=names, base=base_values(reg)), "prior"
     return draw_params(source, n, seed, 0, n), source
+
+
+def base_values(registry) -> dict[str, float]:
+    """Values of the parameters an analysis does not vary: the fitted point where one is shipped
+    (:func:`fentsim.params.projection.base_values`), else the registry point value."""
+    try:
+        from ..params.projection import base_values as fitted
+    except ImportError:  # no calibration shipped yet
+        return {name: p.value for name, p in registry.items()}
+    return fitted(registry)
 
 
 def uncertain_params(names: Sequence[str] | None = None) -> list[str]:
@@ -346,12 +357,12 @@ def uncertain_params(names: Sequence[str] | None = None) -> list[str]:
         if not reg.uncertain:
             raise UserError("the registry has no uncertain parameters to vary")
         return list(reg.uncertain)
-    names = list(names)
+    names, known = list(names), set(reg)  # (``in`` on a Registry raises for unknown names)
     if not names or len(set(names)) != len(names):
         raise UserError(f"params is {','.join(names)!r}; give distinct parameter names")
     for name in names:
-        if name not in reg:
-            close = difflib.get_close_matches(name, list(reg), n=1)
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else "; see the parameter registry"
             raise UserError(f"params: unknown parameter {name!r}{hint}")
         if not reg[name].uncertain:

@@ -375,6 +375,7 @@ def discover(
         )
     names = uncertain_params(params)
     ps, source = draws(runs, seed, names=params, source=source)
+    names = [n for n in names if np.ptp(ps[n]) > 0]  # e.g. calibrated ones without a posterior
     spec = RunSpec(window=window, exposure=exposure, simulator=simulator)
     v = evaluate(kind, ps, portfolio, against, spec, progress)
     y = v >= value if kind == "averted-share" else v > value

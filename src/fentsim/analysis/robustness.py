@@ -137,7 +137,11 @@ class RobustnessResult:
 
         ax = ax or plt.subplots(figsize=(7, 0.5 * len(self.portfolios) + 2))[1]
         ax.boxplot(
-            self.regret, vert=False, tick_labels=self.portfolios, whis=(5, 95), showmeans=True
+            self.regret,
+            orientation="horizontal",
+            tick_labels=self.portfolios,
+            whis=(5, 95),
+            showmeans=True,
         )
         ax.set_xlabel(
             "regret (" + ("deaths" if not self.cost_weight else "deaths-equivalent") + ")"

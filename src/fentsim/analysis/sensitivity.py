@@ -41,6 +41,7 @@ from .outcomes import (
     REFERENCE,
     Progress,
     RunSpec,
+    base_values,
     check_outcome,
     evaluate,
     portfolio_name,
@@ -276,7 +277,8 @@ class ModelFunction:
     """The model as ``f(U) → y``: unit-cube rows → parameter draws → one outcome per row.
 
     Each call runs one vectorised ``simulate`` per portfolio (two for paired outcomes) over all
-    rows of ``U``; parameters not in ``names`` stay at their registry point values.
+    rows of ``U``; parameters not in ``names`` stay at their base values (fitted point, else
+    registry point value).
     """
 
     names: list[str]
@@ -292,7 +294,7 @@ class ModelFunction:
         from ..params import ParamSet, load_registry
 
         reg = load_registry()
-        ps = ParamSet.point(reg, U.shape[0])
+        ps = ParamSet.point(reg, U.shape[0], base_values(reg))
         q = self.tail + (1.0 - 2.0 * self.tail) * np.asarray(U, dtype=float)
         for j, name in enumerate(self.names):
             p = reg[name]
@@ -344,6 +346,9 @@ def sensitivity(
     """
     if method not in METHODS:
         raise UserError(f"method is {method!r}; allowed: {', '.join(METHODS)}")
+    if samples is not None and (samples < 2 or (method == "sobol" and samples & (samples - 1))):
+        need = "a power of two such as 256" if method == "sobol" else "at least 2 trajectories"
+        raise UserError(f"samples is {samples}; {method} needs {need}")
     _, paired = check_outcome(outcome)
     if not 0.0 <= tail < 0.5:
         raise UserError(f"tail is {tail}; allowed: 0 <= tail < 0.5")

@@ -1,0 +1,87 @@
+"""``fentsim discover`` end to end (subprocess): user errors exit 2 with one line; a tiny PRIM run on
+the real model prints the trade-off and the box (runs once the model and presets are installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fentsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def model_ready() -> bool:
+    if importlib.util.find_spec("fentsim.model.demand") is None:
+        return False
+    try:
+        from fentsim.params import load_registry
+        from fentsim.policy.portfolio import presets
+
+        return "public-health" in presets() and len(load_registry().uncertain) >= 2
+    except ImportError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--portfolio", "essay"], ["exactly one of"]),
+        (
+            ["--portfolio", "essay", "--averted-share-at-least", "2"],
+            ["averted_share_at_least is 2.0"],
+        ),
+        (["--portfolio", "essay", "--averted-share-at-least", "0.1", "--runs", "1"], ["runs is 1"]),
+        (
+            ["--portfolio", "essay", "--homicides-change-above", "0.1", "--threshold", "0"],
+            ["threshold"],
+        ),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, words):
+    out = fentsim("discover", *args)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("fentsim: error:")
+    for w in words:
+        assert w in lines[0]
+
+
+@pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
+def test_tiny_discovery_on_the_model():
+    args = [
+        "discover",
+        "--portfolio",
+        "public-health",
+        "--averted-share-at-least",
+        "0.1",
+        "--runs",
+        "40",
+        "--seed",
+        "2",
+        "--from",
+        "2026",
+        "--to",
+        "2027",
+        "--source",
+        "prior",
+    ]
+    out = fentsim(*args, "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert (doc["portfolio"], doc["against"], doc["runs"]) == ("public-health", "status-quo", 40)
+    assert 0.0 <= doc["share_of_interest"] <= 1.0
+    cov = [r["coverage"] for r in doc["trajectory"]]
+    assert cov == sorted(cov, reverse=True)
+    assert set(doc["box"]) >= {"coverage", "density", "mass", "limits"}
+    text = fentsim(*args)
+    assert text.returncode == 0, text.stderr
+    assert "peeling trajectory" in text.stdout
+    assert "chosen box" in text.stdout

@@ -1,0 +1,82 @@
+"""``fentsim robustness`` end to end (subprocess): user errors exit 2 with one line; a tiny run on
+the real model prints regret and the most robust portfolio (once the model and presets exist)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fentsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def model_ready() -> bool:
+    if importlib.util.find_spec("fentsim.model.demand") is None:
+        return False
+    try:
+        from fentsim.params import load_registry
+        from fentsim.policy.portfolio import presets
+
+        return {"essay", "public-health"} <= set(presets()) and len(load_registry().uncertain) >= 1
+    except ImportError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["essay"], ["portfolios: got 1", "at least two"]),
+        (["essay", "essay"], ["twice"]),
+        (["essay", "public-health", "--vsl", "1e7", "--cost-weight", "1e-7"], ["either"]),
+        (["essay", "public-health", "--cost-weighted", "--vsl", "1e7"], ["--cost-weighted"]),
+        (["essay", "public-health", "--vsl", "-1"], ["vsl is -1.0"]),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, words):
+    out = fentsim("robustness", *args)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("fentsim: error:")
+    for w in words:
+        assert w in lines[0]
+
+
+@pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
+def test_tiny_robustness_on_the_model():
+    args = [
+        "robustness",
+        "status-quo",
+        "essay",
+        "public-health",
+        "--runs",
+        "6",
+        "--seed",
+        "1",
+        "--from",
+        "2026",
+        "--to",
+        "2027",
+        "--satisfice",
+        "1e9",
+        "--source",
+        "prior",
+    ]
+    out = fentsim(*args, "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [r["portfolio"] for r in doc["portfolios"]] == ["status-quo", "essay", "public-health"]
+    assert doc["runs"] == 6
+    assert set(doc["most_robust"]) == {"minimax", "p90", "mean"}
+    assert all(r["satisficing_share"] == 1.0 for r in doc["portfolios"])
+    assert min(r["max_regret"] for r in doc["portfolios"]) >= 0.0
+    text = fentsim(*args)
+    assert text.returncode == 0, text.stderr
+    assert "most robust:" in text.stdout

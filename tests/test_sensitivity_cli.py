@@ -1,0 +1,90 @@
+"""``fentsim sensitivity`` end to end (subprocess): user errors exit 2 with one line; a tiny Sobol
+run on the real model prints JSON (runs once the model and policy presets are installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fentsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def model_ready() -> bool:
+    """The demand model, the policy presets and uncertain registry parameters are all there."""
+    if importlib.util.find_spec("fentsim.model.demand") is None:
+        return False
+    try:
+        from fentsim.params import load_registry
+        from fentsim.policy.portfolio import presets
+
+        return "public-health" in presets() and len(load_registry().uncertain) >= 2
+    except ImportError:
+        return False
+
+
+def two_params() -> list[str]:
+    from fentsim.params import load_registry
+
+    return load_registry().uncertain[:2]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--method", "fast"], ["method", "'fast'", "sobol, morris"]),
+        (["--outcome", "lives"], ["outcome", "'lives'", "deaths"]),
+        (["--outcome", "averted"], ["averted", "both 'status-quo'"]),
+        (["--samples", "300", "--params", "x"], ["samples is 300", "power of two"]),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, words):
+    out = fentsim("sensitivity", *args)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("fentsim: error:")
+    for w in words:
+        assert w in lines[0]
+
+
+@pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
+def test_tiny_sobol_on_the_model_prints_json():
+    params = two_params()
+    out = fentsim(
+        "sensitivity",
+        "--portfolio",
+        "public-health",
+        "--outcome",
+        "averted",
+        "--samples",
+        "4",
+        "--params",
+        ",".join(params),
+        "--seed",
+        "3",
+        "--from",
+        "2026",
+        "--to",
+        "2027",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["method"] == "sobol"
+    assert doc["evaluations"] == 4 * (2 + 2)
+    assert (doc["portfolio"], doc["against"], doc["window"]) == (
+        "public-health",
+        "status-quo",
+        [2026, 2027],
+    )
+    rows = doc["outputs"]["averted"]
+    assert {r["parameter"] for r in rows} == set(params)
+    assert set(rows[0]) == {"parameter", "S1", "S1_conf", "ST", "ST_conf"}
