@@ -39,7 +39,8 @@ class StockMonitor:
         self.max_ledger = max(self.max_ledger, float(np.max(np.abs(self.demand.ledger_error()) / scale)))
 
 
-def run_monitored(ps, plan=PolicyPlan(), clock=CLOCK):
+def run_monitored(ps, plan=None, clock=CLOCK):
+    plan = plan or PolicyPlan()
     monitors = []
 
     def factory():
@@ -104,12 +105,23 @@ def test_more_moud_capacity_never_raises_deaths(seed, extra):
     assert (more <= base * (1 + 1e-12)).all()
 
 
-@pytest.mark.parametrize("lever", ["moud_retention", "drug_checking", "prevention", "recovery_support"])
+@pytest.mark.parametrize("lever", ["drug_checking", "prevention", "recovery_support"])
 def test_public_health_levers_lower_deaths(lever):
     ps = fitted_point(4).with_overrides({"drug_checking_effect": 0.2, "prevention_effect": 0.2,
                                         "recovery_relapse_reduction": 0.3})  # fmt: skip
     base = cumulative_deaths(ps, PolicyPlan())
     assert (cumulative_deaths(ps, lever_plan(lever, 0.5)) < base).all()
+
+
+def test_moud_retention_never_raises_deaths_and_helps_when_capacity_is_free():
+    ps = fitted_point(2)
+    base = cumulative_deaths(ps, PolicyPlan())
+    assert (cumulative_deaths(ps, lever_plan("moud_retention", 0.5)) <= base * (1 + 1e-12)).all()
+    arr = np.zeros(CLOCK.n_months)
+    arr[CLOCK.month(2026) :] = 1.0
+    roomy = PolicyPlan("roomy", {"moud_access": arr * 3.0})
+    retained = PolicyPlan("retained", {"moud_access": arr * 3.0, "moud_retention": arr * 0.5})
+    assert (cumulative_deaths(ps, retained) < cumulative_deaths(ps, roomy)).all()
 
 
 def test_prescribing_limits_cut_rx_misuse_initiation():

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..model.clock import Clock
 from ..model.engine import simulate
-from ..params.projection import base_values, fitted_point, fitted_values
+from ..params.projection import fitted_point, fitted_values
 from .demand_fit import demand_targets
 from .fit_metrics import mape, r_squared
 
@@ -58,8 +58,7 @@ def series_fit(last_year: int = 2024) -> dict[str, dict[str, Any]]:
 
 def source_comparison(runs: int = 1) -> dict[str, Any]:
     """Cumulative 2022–2032 opioid deaths under a SOURCE-like base case vs SOURCE's 541k."""
-    base = base_values()
-    ps = fitted_point(runs).with_overrides({**{k: base.get(k, v) for k, v in {}.items()}, **SOURCE_LIKE_OVERRIDES})
+    ps = fitted_point(runs).with_overrides(SOURCE_LIKE_OVERRIDES)
     res = simulate(ps, clock=Clock(Clock().start_year, SOURCE_WINDOW[1]), exposure="observed")
     w = res.window(*SOURCE_WINDOW)
     cum = w.outcomes["opioid_deaths"].sum(axis=1)

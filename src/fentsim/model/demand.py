@@ -135,18 +135,23 @@ class Demand:
         self.cum_out += out[_ROW["exits"]]
         self._signals(ctx)
         ctx["moud_entries"] = out[_ROW["moud_entries"]]
+        S = self.S
+        ctx["people_in_remission"] = S[:, _S["QR"]] + S[:, _S["QH"]] + S[:, _S["S"]]
+        # patients beyond the baseline capacity: those the moud_access lever pays for
+        access = L[LEVERS.index("moud_access")]
+        base_capacity = out[_ROW["capacity"]] / (1.0 + access)
+        ctx["moud_patients_added"] = np.maximum(ctx["people_in_moud"] - base_capacity, 0.0)
         for name, row in _FLOW_ROWS.items():
             rec.flow(name, m, out[_ROW[row]])
         for name, row in _LEVEL_ROWS.items():
             rec.level(name, m, out[_ROW[row]])
-        S = self.S
         rec.level("rx_misuse", m, S[:, _S["M"]])
         rec.level("rx_oud", m, S[:, _S["R"]])
         rec.level("illicit_use", m, S[:, _S["U"]])
         rec.level("illicit_oud", m, S[:, _S["H"]])
         rec.level("people_in_moud", m, ctx["people_in_moud"])
         rec.level("people_with_oud", m, S[:, _S["R"]] + S[:, _S["H"]] + ctx["people_in_moud"])
-        rec.level("remission", m, S[:, _S["QR"]] + S[:, _S["QH"]] + S[:, _S["S"]])
+        rec.level("remission", m, ctx["people_in_remission"])
         rec.level("people_total", m, S.sum(axis=1))
 
     def stocks(self) -> dict[str, np.ndarray]:

@@ -112,18 +112,16 @@ def demand_step(
 
         # initiation
         prev_gate = 1.0 - prevention_cov * p[_PREV_EFF]
-        if rx_past > 0.0:
-            rx_init = rx_init_base * math.exp(p[_RX_TREND] * rx_past)
-        else:
-            rx_init = rx_init_data
+        rx_init = rx_init_base * math.exp(p[_RX_TREND] * rx_past) if rx_past > 0.0 else rx_init_data
         init_rx = rx_init * (1.0 - limits) * prev_gate * DT
         # perceived risk (SOURCE): recent overdose deaths deter initiation of illicit opioids
         deterrence = math.exp(-p[_RISK_SENS] * MEM[i] / RISK_DEATHS_SCALE)
         init_ill = p[_ILL_INIT] * prev_gate * deterrence * DT
         subst = 1.0 + limits * p[_RX_SUBST]
 
-        exit_rate = (1.0 - retention) / p[_DUR]
-        to_rem = p[_EXIT_REM]
+        # MOUD exits: completion (to remission) and dropout (back to OUD); retention cuts dropout
+        complete = p[_EXIT_REM] / p[_DUR]
+        dropout = (1.0 - p[_EXIT_REM]) * (1.0 - retention) / p[_DUR]
         relapse = p[_RELAPSE] * (1.0 - recovery_cov * p[_REC_EFF])
         relapse_rx = relapse * p[_RELAPSE_RX]
         stab = 1.0 / p[_STAB_T]
@@ -145,11 +143,13 @@ def demand_step(
         k = leave_scale(H, r1 + treat + d_h + d_f + non_od, DT)
         h_rem, h_treat, h_d_h, h_d_f, h_other = k * r1, k * treat, k * d_h, k * d_f, k * non_od
 
-        k = leave_scale(TR, exit_rate + (d_rx_R + d_rxf_R) * moud + non_od_moud, DT)
-        tr_exit, tr_d_rx, tr_d_f, tr_other = k * exit_rate, k * d_rx_R * moud, k * d_rxf_R * moud, k * non_od_moud
+        k = leave_scale(TR, complete + dropout + (d_rx_R + d_rxf_R) * moud + non_od_moud, DT)
+        tr_done, tr_drop = k * complete, k * dropout
+        tr_d_rx, tr_d_f, tr_other = k * d_rx_R * moud, k * d_rxf_R * moud, k * non_od_moud
 
-        k = leave_scale(TH, exit_rate + (d_h + d_f) * moud + non_od_moud, DT)
-        th_exit, th_d_h, th_d_f, th_other = k * exit_rate, k * d_h * moud, k * d_f * moud, k * non_od_moud
+        k = leave_scale(TH, complete + dropout + (d_h + d_f) * moud + non_od_moud, DT)
+        th_done, th_drop = k * complete, k * dropout
+        th_d_h, th_d_f, th_other = k * d_h * moud, k * d_f * moud, k * non_od_moud
 
         k = leave_scale(QR, relapse_rx + stab, DT)
         qr_relapse, qr_stable = k * relapse_rx, k * stab
@@ -158,13 +158,13 @@ def demand_step(
         s_relapse = leave_scale(SS, p[_STAB_RELAPSE], DT) * p[_STAB_RELAPSE]
 
         S[i, 0] = M + init_rx - m_quit - m_to_r - m_to_u - m_d_rx - m_d_f
-        S[i, 1] = R + m_to_r + qr_relapse + tr_exit * (1.0 - to_rem) - r_to_h - r_rem - r_treat - r_d_rx - r_d_f - r_other
+        S[i, 1] = R + m_to_r + qr_relapse + tr_drop - r_to_h - r_rem - r_treat - r_d_rx - r_d_f - r_other
         S[i, 2] = U + init_ill + m_to_u - u_quit - u_to_h - u_d_h - u_d_f
-        S[i, 3] = H + u_to_h + r_to_h + qh_relapse + s_relapse + th_exit * (1.0 - to_rem) - h_rem - h_treat - h_d_h - h_d_f - h_other
-        S[i, 4] = TR + r_treat - tr_exit - tr_d_rx - tr_d_f - tr_other
-        S[i, 5] = TH + h_treat - th_exit - th_d_h - th_d_f - th_other
-        S[i, 6] = QR + r_rem + tr_exit * to_rem - qr_relapse - qr_stable
-        S[i, 7] = QH + h_rem + th_exit * to_rem - qh_relapse - qh_stable
+        S[i, 3] = H + u_to_h + r_to_h + qh_relapse + s_relapse + th_drop - h_rem - h_treat - h_d_h - h_d_f - h_other
+        S[i, 4] = TR + r_treat - tr_done - tr_drop - tr_d_rx - tr_d_f - tr_other
+        S[i, 5] = TH + h_treat - th_done - th_drop - th_d_h - th_d_f - th_other
+        S[i, 6] = QR + r_rem + tr_done - qr_relapse - qr_stable
+        S[i, 7] = QH + h_rem + th_done - qh_relapse - qh_stable
         S[i, 8] = SS + qr_stable + qh_stable - s_relapse
 
         # deaths by exclusive category

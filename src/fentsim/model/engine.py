@@ -65,12 +65,12 @@ def default_components(exposure: str) -> list[Component]:
     from .exposure import ObservedExposure
 
     if exposure == "observed":
-        return [ObservedExposure(), Demand()]
+        from .costs import Costs
+
+        return [ObservedExposure(), Demand(), Costs()]
     if exposure == "coupled":
-        try:
-            from .coupling import coupled_components
-        except ImportError:  # supply side not built yet
-            return [ObservedExposure(), Demand()]
+        from .coupling import coupled_components
+
         return coupled_components()
     raise ValueError(f"exposure mode {exposure!r} is not one of {', '.join(EXPOSURE_MODES)}")
 

@@ -60,4 +60,4 @@ class ParamSet(dict[str, np.ndarray]):
         """The parameter set as a DataFrame, one row per run."""
         import pandas as pd
 
-        return pd.DataFrame({k: v for k, v in self.items()})
+        return pd.DataFrame(dict(self.items()))
