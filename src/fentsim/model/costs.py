@@ -1,0 +1,127 @@
+"""Programme cost: what each lever of a plan costs, month by month, in USD.
+
+Every lever's pricing rule is data in the lever catalogue (``fentsim/policy/levers.toml``,
+:class:`~fentsim.policy.catalogue.LeverCost`); the prices are registry parameters
+(``params/registry/levers.toml``) with priors and sources. For a lever at level ``x`` in month
+``m`` (``x_prev`` in the month before; 0 before the clock starts):
+
+* costed quantity ``q``: ``ctx[quantity_signal]`` when a component publishes it; otherwise
+  ``x × per_unit × (ctx[base_signal] or p[base])`` for coverage-type levers; otherwise
+  ``x × per_unit``;
+* recurring cost this month = ``q × Σ p[recurring] × DT`` (annual prices, monthly step);
+* capital cost this month = ``max(x − x_prev, 0) × per_unit × Σ p[capital]`` (building the
+  barrier, buying scanners: paid as the level rises).
+
+State-dependent signals read from ``ctx`` when present (they are optional; the fallback is the
+registry base):
+
+==========================  ================================================  ===============
+signal                      used for                                          fallback
+==========================  ================================================  ===============
+``moud_patients_added``     patients treated thanks to ``moud_access``        ``x × moud_reference_patients``
+``people_in_moud``          patients whose retention ``moud_retention`` buys  ``moud_reference_patients``
+``illicit_users``           people covered by ``drug_checking``               ``drug_checking_reference_users``
+``at_risk_population``      people covered by ``prevention``                  ``prevention_reference_population``
+``people_in_remission``     people covered by ``recovery_support``            ``recovery_reference_persons``
+==========================  ================================================  ===============
+
+Outputs: ``programme_cost_usd`` (all levers) and ``cost_<lever>_usd`` per lever (flows, USD/yr).
+A lever at level 0 costs nothing, so a zero-intensity lever is identical to its absence.
+
+Example:
+    >>> import numpy as np
+    >>> from fentsim.params import ParamSet, load_registry
+    >>> from fentsim.policy import PolicyPlan
+    >>> from .engine import simulate
+    >>> from .clock import Clock
+    >>> plan = PolicyPlan("kits", {"naloxone": np.ones(24)})  # one million extra kits a year
+    >>> res = simulate(ParamSet.point(load_registry()), plan, clock=Clock(2026, 2027), components=lambda: [Costs()])
+    >>> res.outcomes["cost_naloxone_usd"].round().tolist()  # at the point price of $75 a kit
+    [[75000000.0, 75000000.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..params import ParamSet
+from ..policy.catalogue import Lever, levers
+from ..policy.plan import PolicyPlan
+from .clock import DT, Clock
+from .recorder import Output, Recorder
+
+TOTAL = "programme_cost_usd"
+
+
+def cost_output(lever: str) -> str:
+    """The name of a lever's cost output, e.g. ``cost_naloxone_usd``."""
+    return f"cost_{lever}_usd"
+
+
+class Costs:
+    """Model component: programme cost per lever and in total (see the module docstring).
+
+    Place it last in the component list so state signals hold this month's values.
+    """
+
+    name = "costs"
+
+    def __init__(self) -> None:
+        self._levers: dict[str, Lever] = levers()
+        self.outputs: tuple[Output, ...] = (
+            Output(
+                TOTAL,
+                "flow",
+                "USD",
+                "programme cost of the portfolio's levers (in addition to the status quo)",
+            ),
+            *(
+                Output(cost_output(n), "flow", "USD", f"programme cost of {lv.title.lower()}")
+                for n, lv in self._levers.items()
+            ),
+        )
+        self._active: tuple[int, list[str]] | None = None
+
+    def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
+        self.n = p.n
+        self._recurring: dict[str, np.ndarray] = {}
+        self._capital: dict[str, np.ndarray] = {}
+        self._base: dict[str, np.ndarray] = {}
+        for name, lv in self._levers.items():
+            c = lv.cost
+            self._recurring[name] = sum((p[k] for k in c.recurring), np.zeros(p.n))
+            self._capital[name] = sum((p[k] for k in c.capital), np.zeros(p.n))
+            if c.base:
+                self._base[name] = p[c.base]
+
+    def _active_levers(self, plan: PolicyPlan) -> list[str]:
+        # which levers the plan moves is fixed for a block: compute it once per plan
+        if self._active is None or self._active[0] != id(plan):
+            self._active = (id(plan), [n for n in self._levers if plan.active(n)])
+        return self._active[1]
+
+    def _quantity(self, name: str, level, ctx: dict[str, np.ndarray]):
+        c = self._levers[name].cost
+        if c.quantity_signal and c.quantity_signal in ctx:
+            return ctx[c.quantity_signal]
+        q = np.multiply(level, c.per_unit)
+        if c.base:
+            base = (
+                ctx[c.base_signal] if c.base_signal and c.base_signal in ctx else self._base[name]
+            )
+            q = q * base
+        return q
+
+    def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
+        total = np.zeros(self.n)
+        for name in self._active_levers(plan):
+            c = self._levers[name].cost
+            level = plan.level(name, m)
+            cost = self._quantity(name, level, ctx) * self._recurring[name] * DT
+            if c.capital:
+                prev = plan.level(name, m - 1) if m > 0 else 0.0
+                rise = np.maximum(np.subtract(level, prev), 0.0)
+                cost = cost + rise * c.per_unit * self._capital[name]
+            rec.flow(cost_output(name), m, cost)
+            total = total + cost
+        rec.flow(TOTAL, m, total)
