@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from fentsim.calibration.bayes import SMCSettings, calibrate
+from fentsim.calibration.bayes import SMCSettings
 from fentsim.calibration.diagnostics import fit_table, parameter_table, rhat, sampler_summary
 from fentsim.calibration.targets import Target
-from fentsim.calibration.validate import build_problem, posterior_runs, validate
+from fentsim.calibration.validate import build_problem, calibrate, posterior_runs, validate
 from fentsim.model.clock import DT
 from fentsim.model.recorder import Output
 from fentsim.params.registry import Registry, parse_registry_text

@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,6 @@ import numpy as np
 from scipy.special import logsumexp, ndtri
 
 from ..params.sampling import unit_design
-from .posterior_io import MAX_STORED_DRAWS, Posterior
 
 #: Acceptance rate the random-walk step size adapts toward: 0.234 is optimal for random-walk
 #: Metropolis in many dimensions (Roberts, Gelman & Gilks 1997).
@@ -205,6 +204,46 @@ def evaluate(
     return np.where(np.isnan(out), -np.inf, out)
 
 
+@dataclass(frozen=True)
+class _PoolTask:
+    """Log-likelihoods of pool rows ``[a, b)``; workers regenerate the draws from the indices."""
+
+    fn: Callable[[np.ndarray], np.ndarray]
+    seed: int
+    n: int
+    d: int
+
+    def __call__(self, span: tuple[int, int]) -> np.ndarray:
+        return np.asarray(self.fn(pool_z(self.seed, self.n, self.d, *span)), dtype=float)
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    fn: Callable[[Any], Any]
+
+    def __call__(self, task: tuple[int, Any]) -> tuple[int, Any]:
+        return task[0], self.fn(task[1])
+
+
+def executor_map(executor) -> Callable:
+    """A lazy, order-preserving ``map`` over a :mod:`fentsim.ensemble.executors` executor.
+
+    The executor yields results as chunks finish; this restores task order (buffering results
+    that arrive early), so the sampler sees identical numbers whatever the executor.
+    """
+
+    def mapper(fn, tasks):
+        done: dict[int, Any] = {}
+        nxt = 0
+        for i, result in executor.imap(_Indexed(fn), enumerate(tasks)):
+            done[i] = result
+            while nxt in done:
+                yield done.pop(nxt)
+                nxt += 1
+
+    return mapper
+
+
 def _log_mean_exp(x: np.ndarray) -> float:
     return float(logsumexp(x) - np.log(len(x)))
 
@@ -235,9 +274,9 @@ def smc(
 
     # stage 0: screen the prior pool, chunk by chunk, keeping only log-likelihoods
     ll_pool = np.empty(n_pool)
-    for a in range(0, n_pool, s.chunk):
-        b = min(a + s.chunk, n_pool)
-        ll_pool[a:b] = evaluate(fn, pool_z(s.seed, n_pool, d, a, b), s.chunk, mapper)
+    spans = [(a, min(a + s.chunk, n_pool)) for a in range(0, n_pool, s.chunk)]
+    for (a, b), part in zip(spans, mapper(_PoolTask(fn, s.seed, n_pool, d), spans), strict=True):
+        ll_pool[a:b] = np.where(np.isnan(part), -np.inf, part)
         report("screen", b, n_pool, {})
     rng = np.random.default_rng([s.seed, _TAG_STAGE, 0])
     beta, logz = np.zeros(G), np.zeros(G)
@@ -346,60 +385,3 @@ def _move(fn, z, ll, group, beta, active, scale, rng, s: SMCSettings, records, m
     for r in records[-len(active) :]:
         r.acceptance, r.moves, r.scale = acc_sum[r.group] / k, k, float(scale[r.group])
     return evals
-
-
-@dataclass
-class Calibration:
-    """The outcome of :func:`calibrate`: the problem, the sampler's run and the stored posterior."""
-
-    problem: Any  # a fentsim.calibration.validate.CalibrationProblem
-    smc: SMCResult
-    posterior: Posterior
-
-
-def calibrate(
-    problem: Any,
-    settings: SMCSettings = SMCSettings(),
-    *,
-    progress: Progress | None = None,
-    mapper=map,
-    max_draws: int = MAX_STORED_DRAWS,
-    meta: Mapping[str, Any] | None = None,
-) -> Calibration:
-    """Calibrate ``problem`` by tempered SMC and thin the population to a storable posterior.
-
-    ``problem`` is a :class:`~fentsim.calibration.validate.CalibrationProblem` (or anything with
-    ``names``, ``d``, ``values(z)``, ``spec()``, ``likelihood`` and a vectorised ``__call__(z)``).
-
-    The final population (equally weighted) is thinned to at most ``max_draws`` evenly spaced
-    particles (a stratified subsample across groups).
-    """
-    import hashlib
-    import json
-
-    from .. import __version__
-
-    res = smc(problem, problem.d, settings, progress=progress, mapper=mapper)
-    p = len(res.loglik)
-    keep = np.floor((np.arange(min(p, max_draws)) + 0.5) * p / min(p, max_draws)).astype(int)
-    spec = problem.spec()
-    info = {
-        "seed": settings.seed,
-        "version": __version__,
-        "through": problem.likelihood.last_year,
-        "spec_hash": hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16],
-        "exposure": problem.exposure,
-        "draws": settings.draws,
-        "particles": p,
-        "groups": settings.groups,
-        "evaluations": res.evaluations,
-        "seconds": round(res.seconds, 3),
-        "log_evidence": [float(x) for x in res.log_evidence],
-        "targets": problem.likelihood.names,
-        "stages": [vars(r) for r in res.stages],
-        **dict(meta or {}),
-    }
-    post = Posterior(
-        problem.names, problem.values(res.z[keep]), np.ones(len(keep)), res.loglik[keep], info
-    )
-    return Calibration(problem, res, post)

@@ -2,6 +2,8 @@
 
 * :class:`CalibrationProblem` — the model as a vectorised log-likelihood of parameter draws.
 * :func:`build_problem` — targets × observed series (up to a year) × registry priors.
+* :func:`calibrate` — tempered SMC (:mod:`~fentsim.calibration.bayes`) on a problem, thinned to a
+  storable :class:`~fentsim.calibration.posterior_io.Posterior`.
 * :func:`run_calibration` — calibrate and assemble the JSON report (fit per series, diagnostics).
 * :func:`validate` — calibrate on data up to ``through``, project the later years and score the
   projection against what was observed: 90% predictive-interval coverage and MAPE per series.
@@ -29,9 +31,10 @@ from scipy.special import ndtr
 from ..model.clock import Clock
 from ..model.result import SimResult
 from ..params import ParamSet, Registry, load_registry
-from .bayes import Calibration, Progress, SMCSettings, calibrate
+from .bayes import Progress, SMCResult, SMCSettings, smc
 from .diagnostics import fit_stats, fit_table, parameter_table, predictive, sampler_summary
 from .likelihood import Likelihood
+from .posterior_io import MAX_STORED_DRAWS, Posterior
 from .targets import DEFAULT_TARGETS, Target, bind, observed_frame
 
 #: The calibration window opens where the model's default clock does (1999, SOURCE's start).
@@ -118,6 +121,60 @@ class CalibrationProblem:
 def calibrated_names(registry: Registry) -> tuple[str, ...]:
     """Registry parameters marked ``calibrate = true`` that have a non-fixed prior."""
     return tuple(n for n in registry.calibrated if registry[n].uncertain)
+
+
+@dataclass
+class Calibration:
+    """The outcome of :func:`calibrate`: the problem, the sampler's run and the stored posterior."""
+
+    problem: CalibrationProblem
+    smc: SMCResult
+    posterior: Posterior
+
+
+def calibrate(
+    problem: CalibrationProblem,
+    settings: SMCSettings = SMCSettings(),  # noqa: B008 - frozen dataclass
+    *,
+    progress: Progress | None = None,
+    mapper=map,
+    max_draws: int = MAX_STORED_DRAWS,
+    meta: Mapping[str, Any] | None = None,
+) -> Calibration:
+    """Calibrate ``problem`` by tempered SMC and thin the population to a storable posterior.
+
+    The final population (equally weighted) is thinned to at most ``max_draws`` evenly spaced
+    particles (a stratified subsample across groups).
+    """
+    import hashlib
+    import json
+
+    from .. import __version__
+
+    res = smc(problem, problem.d, settings, progress=progress, mapper=mapper)
+    p = len(res.loglik)
+    keep = np.floor((np.arange(min(p, max_draws)) + 0.5) * p / min(p, max_draws)).astype(int)
+    spec = problem.spec()
+    info = {
+        "seed": settings.seed,
+        "version": __version__,
+        "through": problem.likelihood.last_year,
+        "spec_hash": hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16],
+        "exposure": problem.exposure,
+        "draws": settings.draws,
+        "particles": p,
+        "groups": settings.groups,
+        "evaluations": res.evaluations,
+        "seconds": round(res.seconds, 3),
+        "log_evidence": [float(x) for x in res.log_evidence],
+        "targets": problem.likelihood.names,
+        "stages": [vars(r) for r in res.stages],
+        **dict(meta or {}),
+    }
+    post = Posterior(
+        problem.names, problem.values(res.z[keep]), np.ones(len(keep)), res.loglik[keep], info
+    )
+    return Calibration(problem, res, post)
 
 
 def build_problem(
