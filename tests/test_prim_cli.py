@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from fentsim.cli import main
+
 
 def fentsim(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -44,18 +46,26 @@ def model_ready() -> bool:
         ),
     ],
 )
-def test_user_errors_exit_2_with_one_line(args, words):
-    out = fentsim("discover", *args)
-    assert out.returncode == 2, out.stderr
-    lines = out.stderr.strip().splitlines()
+def test_user_errors_exit_2_with_one_line(args, words, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["discover", *args])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("fentsim: error:")
     for w in words:
         assert w in lines[0]
 
 
+def test_a_real_process_exits_2_on_a_user_error():
+    out = fentsim("discover", "--portfolio", "essay")
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "exactly one of" in out.stderr
+
+
 @pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
-def test_tiny_discovery_on_the_model():
+def test_tiny_discovery_on_the_model(capsys):
     args = [
         "discover",
         "--portfolio",
@@ -72,6 +82,8 @@ def test_tiny_discovery_on_the_model():
         "2027",
         "--source",
         "prior",
+        "--exposure",
+        "observed",
     ]
     out = fentsim(*args, "--json")
     assert out.returncode == 0, out.stderr
@@ -81,7 +93,9 @@ def test_tiny_discovery_on_the_model():
     cov = [r["coverage"] for r in doc["trajectory"]]
     assert cov == sorted(cov, reverse=True)
     assert set(doc["box"]) >= {"coverage", "density", "mass", "limits"}
-    text = fentsim(*args)
-    assert text.returncode == 0, text.stderr
-    assert "peeling trajectory" in text.stdout
-    assert "chosen box" in text.stdout
+    with pytest.raises(SystemExit) as done:  # the tables, in process
+        main(args)
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "peeling trajectory" in text
+    assert "chosen box" in text

@@ -199,6 +199,17 @@ def check_outcome(kind: str) -> tuple[str, bool]:
     return OUTCOMES[kind]
 
 
+def check_pair(kind: str, portfolio: Any, against: Any) -> bool:
+    """Whether outcome ``kind`` needs the reference run; refuses a portfolio paired with itself."""
+    _, paired = check_outcome(kind)
+    if paired and portfolio_name(portfolio) == portfolio_name(against):
+        raise UserError(
+            f"outcome {kind!r} compares two portfolios, but portfolio and against are both "
+            f"{portfolio_name(portfolio)!r}"
+        )
+    return paired
+
+
 # --- running portfolios on shared draws ------------------------------------------------------
 
 
@@ -301,12 +312,7 @@ def evaluate(
         >>> evaluate("averted", ps, "essay", spec=RunSpec(window=(2026, 2030)))  # doctest: +SKIP
     """
     spec = spec or RunSpec()
-    _, paired = check_outcome(kind)
-    if paired and portfolio_name(portfolio) == portfolio_name(against):
-        raise UserError(
-            f"outcome {kind!r} compares two portfolios, but portfolio and against are both "
-            f"{portfolio_name(portfolio)!r}"
-        )
+    paired = check_pair(kind, portfolio, against)
     res = run_portfolios(params, [portfolio, against] if paired else [portfolio], spec, progress)
     ref = res[portfolio_name(against)] if paired else None
     return outcome(kind, res[portfolio_name(portfolio)], ref, spec.window)

@@ -46,6 +46,7 @@ from .outcomes import (
     REFERENCE,
     Progress,
     RunSpec,
+    check_pair,
     draws,
     evaluate,
     portfolio_name,
@@ -215,19 +216,14 @@ class PrimResult:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: question, trade-off table, chosen box, notes."""
-        b = self.box
+        b, limits = self.box, self.box_frame().reset_index().to_dict(orient="records")
+        box = {"coverage": b.coverage, "density": b.density, "mass": b.mass, "runs": b.n_runs}
         return {
             **self.meta,
             "threshold": self.threshold,
             "trajectory": self.to_frame().reset_index().to_dict(orient="records"),
             "chosen_step": self.chosen,
-            "box": {
-                "coverage": b.coverage,
-                "density": b.density,
-                "mass": b.mass,
-                "runs": b.n_runs,
-                "limits": self.box_frame().reset_index().to_dict(orient="records"),
-            },
+            "box": {**box, "limits": limits},
             "notes": list(self.notes),
         }
 
@@ -238,9 +234,8 @@ class PrimResult:
         ax = ax or plt.subplots(figsize=(6, 4.5))[1]
         t = self.to_frame()
         pts = ax.scatter(t["coverage"], t["density"], c=t["n_restricted"], cmap="viridis")
-        ax.scatter(
-            [self.box.coverage], [self.box.density], marker="*", s=200, c="red", label="chosen box"
-        )
+        b = self.box
+        ax.scatter([b.coverage], [b.density], marker="*", s=200, c="red", label="chosen box")
         ax.set(xlabel="coverage", ylabel="density")
         ax.legend(loc="lower left")
         plt.colorbar(pts, ax=ax, label="restricted dimensions")
@@ -264,6 +259,21 @@ class PrimResult:
             limits = limits.copy()
             limits[worst] = self.init[worst]
         return replace(self, chosen=step, box=box, qp=qp)
+
+
+def check_settings(
+    threshold: float = 0.8,
+    peel_alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    max_qp: float | None = None,
+) -> None:
+    """Refuse PRIM settings outside their ranges (before any model run)."""
+    ranges = (("peel_alpha", peel_alpha, 0.5), ("paste_alpha", paste_alpha, 0.5),
+              ("mass_min", mass_min, 1), ("threshold", threshold, 1), ("max_qp", max_qp, 1))  # fmt: skip
+    for label, v, hi in ranges:
+        if v is not None and not 0 < v <= hi:
+            raise UserError(f"{label} is {v}; allowed: 0 < {label} <= {hi}")
 
 
 def prim(
@@ -297,14 +307,7 @@ def prim(
         raise ValueError("y must be booleans (case of interest or not)")
     y = y.astype(bool)
     names = list(names or [f"x{j}" for j in range(X.shape[1])])
-    for label, v, hi in (
-        ("peel_alpha", peel_alpha, 0.5),
-        ("paste_alpha", paste_alpha, 0.5),
-        ("mass_min", mass_min, 1),
-        ("threshold", threshold, 1),
-    ):
-        if not 0 < v <= hi:
-            raise UserError(f"{label} is {v}; allowed: 0 < {label} <= {hi}")
+    check_settings(threshold, peel_alpha, paste_alpha, mass_min, max_qp)
     init = np.column_stack([X.min(axis=0), X.max(axis=0)])
     limits = init.copy()
     trajectory = [_box(X, y, limits, init)]
@@ -354,9 +357,10 @@ def discover(
     """Under which assumptions does ``portfolio`` avert ≥ Y of deaths / raise homicides > Z?
 
     Runs ``portfolio`` and ``against`` on the same ``runs`` Latin-hypercube draws (``source``: see
-    :func:`~fentsim.analysis.outcomes.draws`) of the uncertain parameters (or of ``params``), marks the runs that meet the condition, and applies
-    :func:`prim` (``options``: ``threshold``, ``peel_alpha``, ``paste_alpha``, ``mass_min``) to
-    the parameter values. Shares are fractions: ``0.10`` means 10%.
+    :func:`~fentsim.analysis.outcomes.draws`) of the uncertain parameters (or of ``params``),
+    marks the runs that meet the condition and applies :func:`prim` (``options``: ``threshold``,
+    ``peel_alpha``, ``paste_alpha``, ``mass_min``, ``max_qp``) to the parameters that vary.
+    Shares are fractions: ``0.10`` means 10%.
 
     Example:
         >>> res = discover("essay", averted_share_at_least=0.10, runs=2000)  # doctest: +SKIP
@@ -364,9 +368,11 @@ def discover(
     """
     if (averted_share_at_least is None) == (homicides_change_above is None):
         raise UserError("give exactly one of averted_share_at_least or homicides_change_above")
+    check_settings(**options)
     kind = "averted-share" if homicides_change_above is None else "homicides-change"
+    check_pair(kind, portfolio, against)
     value = float(
-        averted_share_at_least if homicides_change_above is None else homicides_change_above
+        homicides_change_above if averted_share_at_least is None else averted_share_at_least
     )
     if not -1.0 <= value <= (1.0 if kind == "averted-share" else np.inf):
         field_ = kind.replace("-", "_") + ("_at_least" if kind == "averted-share" else "_above")
@@ -376,20 +382,15 @@ def discover(
     names = uncertain_params(params)
     ps, source = draws(runs, seed, names=params, source=source)
     names = [n for n in names if np.ptp(ps[n]) > 0]  # e.g. calibrated ones without a posterior
+    if not names:
+        raise UserError("none of the searched parameters varies across the draws")
     spec = RunSpec(window=window, exposure=exposure, simulator=simulator)
     v = evaluate(kind, ps, portfolio, against, spec, progress)
     y = v >= value if kind == "averted-share" else v > value
     out = prim(np.column_stack([ps[n] for n in names]), y, names, **options)
     out.meta = {
-        "question": QUESTIONS[kind].format(value=value),
-        "portfolio": portfolio_name(portfolio),
-        "against": portfolio_name(against),
-        "outcome": kind,
-        "value": value,
-        "window": list(window),
-        "runs": runs,
-        "seed": seed,
-        "source": source,
-        "share_of_interest": float(y.mean()),
-    }
+        "question": QUESTIONS[kind].format(value=value), "portfolio": portfolio_name(portfolio),
+        "against": portfolio_name(against), "outcome": kind, "value": value, "runs": runs,
+        "window": list(window), "seed": seed, "source": source, "share_of_interest": float(y.mean()),
+    }  # fmt: skip
     return out

@@ -42,7 +42,7 @@ from .outcomes import (
     Progress,
     RunSpec,
     base_values,
-    check_outcome,
+    check_pair,
     evaluate,
     portfolio_name,
     uncertain_params,
@@ -349,7 +349,7 @@ def sensitivity(
     if samples is not None and (samples < 2 or (method == "sobol" and samples & (samples - 1))):
         need = "a power of two such as 256" if method == "sobol" else "at least 2 trajectories"
         raise UserError(f"samples is {samples}; {method} needs {need}")
-    _, paired = check_outcome(outcome)
+    paired = check_pair(outcome, portfolio, against)
     if not 0.0 <= tail < 0.5:
         raise UserError(f"tail is {tail}; allowed: 0 <= tail < 0.5")
     uncertain = uncertain_params(None) if params is None else []

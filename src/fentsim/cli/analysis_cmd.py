@@ -109,12 +109,13 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table()
     for i, c in enumerate(columns):
         table.add_column(c, justify="left" if i == 0 else "right")
     for r in rows:
         table.add_row(*r)
-    Console(width=max(100, len(title) + 4)).print(table)
+    typer.echo(title)  # above the table, unwrapped (rich wraps titles to the table's width)
+    Console(width=100).print(table)
 
 
 def _g(x: float) -> str:
