@@ -26,6 +26,8 @@ signal                      used for                                          fa
 ==========================  ================================================  ===============
 
 Outputs: ``programme_cost_usd`` (all levers) and ``cost_<lever>_usd`` per lever (flows, USD/yr).
+Monthly costs are summed and recorded once a year (in December): the annual totals are the same,
+and levers priced from the plan alone need no work in the other months.
 A lever at level 0 costs nothing, so a zero-intensity lever is identical to its absence.
 
 Example:
@@ -61,7 +63,9 @@ def cost_output(lever: str) -> str:
 class Costs:
     """Model component: programme cost per lever and in total (see the module docstring).
 
-    Place it last in the component list so state signals hold this month's values.
+    Place it last in the component list so state signals hold this month's values. Levers priced
+    without state signals are costed once a year from the plan's levels (their cost is known in
+    advance); levers with signals accumulate month by month.
     """
 
     name = "costs"
@@ -69,21 +73,17 @@ class Costs:
     def __init__(self) -> None:
         self._levers: dict[str, Lever] = levers()
         self.outputs: tuple[Output, ...] = (
-            Output(
-                TOTAL,
-                "flow",
-                "USD",
-                "programme cost of the portfolio's levers (in addition to the status quo)",
-            ),
+            Output(TOTAL, "flow", "USD", "programme cost of the levers added to the status quo"),
             *(
                 Output(cost_output(n), "flow", "USD", f"programme cost of {lv.title.lower()}")
                 for n, lv in self._levers.items()
             ),
         )
-        self._active: tuple[int, list[str]] | None = None
+        self._plan_id: int | None = None
 
     def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
         self.n = p.n
+        self.clock = clock
         self._recurring: dict[str, np.ndarray] = {}
         self._capital: dict[str, np.ndarray] = {}
         self._base: dict[str, np.ndarray] = {}
@@ -94,11 +94,24 @@ class Costs:
             if c.base:
                 self._base[name] = p[c.base]
 
-    def _active_levers(self, plan: PolicyPlan) -> list[str]:
-        # which levers the plan moves is fixed for a block: compute it once per plan
-        if self._active is None or self._active[0] != id(plan):
-            self._active = (id(plan), [n for n in self._levers if plan.active(n)])
-        return self._active[1]
+    def _prepare(self, plan: PolicyPlan) -> None:
+        """Annual weights of the levers priced from the plan alone; the list of the others."""
+        months, years = self.clock.n_months, self.clock.n_years
+        self._plan_id = id(plan)
+        self._annual: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._monthly: dict[str, np.ndarray] = {}
+        for name in (n for n in self._levers if plan.active(n)):
+            c = self._levers[name].cost
+            if c.base_signal or c.quantity_signal:
+                self._monthly[name] = np.zeros(self.n)
+                continue
+            lvl = np.zeros((months, *np.shape(plan.levels[name])[1:]))
+            src = np.asarray(plan.levels[name], dtype=float)[:months]
+            lvl[: len(src)] = src
+            rise = np.maximum(np.diff(lvl, axis=0, prepend=np.zeros_like(lvl[:1])), 0.0)
+            by_year = (years, months // years, *lvl.shape[1:])
+            used = (lvl * (c.per_unit * DT)).reshape(by_year).sum(axis=1)
+            self._annual[name] = (used, (rise * c.per_unit).reshape(by_year).sum(axis=1))
 
     def _quantity(self, name: str, level, ctx: dict[str, np.ndarray]):
         c = self._levers[name].cost
@@ -106,22 +119,28 @@ class Costs:
             return ctx[c.quantity_signal]
         q = np.multiply(level, c.per_unit)
         if c.base:
-            base = (
-                ctx[c.base_signal] if c.base_signal and c.base_signal in ctx else self._base[name]
-            )
-            q = q * base
+            base = ctx.get(c.base_signal) if c.base_signal else None
+            q = q * (self._base[name] if base is None else base)
         return q
 
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
+        if self._plan_id != id(plan):
+            self._prepare(plan)
+        for name, acc in self._monthly.items():
+            acc += self._quantity(name, plan.level(name, m), ctx) * DT
+        if self.clock.month_of_year(m) != 11:
+            return
+        # December: charge the year
+        y = self.clock.year_index(m)
         total = np.zeros(self.n)
-        for name in self._active_levers(plan):
-            c = self._levers[name].cost
-            level = plan.level(name, m)
-            cost = self._quantity(name, level, ctx) * self._recurring[name] * DT
-            if c.capital:
-                prev = plan.level(name, m - 1) if m > 0 else 0.0
-                rise = np.maximum(np.subtract(level, prev), 0.0)
-                cost = cost + rise * c.per_unit * self._capital[name]
+        for name, (used, rise) in self._annual.items():
+            base = self._base.get(name, 1.0)
+            cost = used[y] * base * self._recurring[name] + rise[y] * self._capital[name]
             rec.flow(cost_output(name), m, cost)
-            total = total + cost
+            total += cost
+        for name, acc in self._monthly.items():
+            cost = acc * self._recurring[name]
+            rec.flow(cost_output(name), m, cost)
+            total += cost
+            acc[:] = 0.0
         rec.flow(TOTAL, m, total)
