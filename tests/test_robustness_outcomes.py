@@ -63,6 +63,8 @@ def test_window_sums_and_paired_outcomes():
         (lambda: cumulative(POL, "overdoses", W), "'overdoses' is not produced"),
         (lambda: total_cost(REF, W), "records no programme cost"),
         (lambda: outcome("lives", POL, REF, W), "allowed: deaths, averted"),
+        (lambda: RunSpec(exposure="mixed"), "exposure is 'mixed'; allowed: coupled, observed"),
+        (lambda: RunSpec(window=(1990, 2000)).clock(), "before the simulation starts"),
     ],
 )
 def test_outcome_user_errors(call, message):

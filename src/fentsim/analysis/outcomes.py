@@ -226,6 +226,10 @@ class RunSpec:
     exposure: str = "coupled"
     simulator: Callable[..., SimResult] | None = None
 
+    def __post_init__(self) -> None:
+        if self.exposure not in ("coupled", "observed"):
+            raise UserError(f"exposure is {self.exposure!r}; allowed: coupled, observed")
+
     def clock(self):
         """The model calendar: from ``start_year`` to the end of the window."""
         from ..model.clock import Clock
