@@ -51,17 +51,18 @@ def rhat(x: np.ndarray, group: np.ndarray) -> np.ndarray:
 def fit_stats(obs: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> dict[str, Any]:
     """R², MAPE (percent) and 90% coverage of observed points.
 
-    R² is ``1 - SS_res / SS_tot`` of the mean trajectory (NaN for a single point or a flat series).
+    R² is ``1 - SS_res / SS_tot`` of the mean trajectory (None for a single point or a flat
+    series, so the result stays valid JSON).
     """
     res = float(((obs - mean) ** 2).sum())
     tot = float(((obs - obs.mean()) ** 2).sum())
-    r2 = 1.0 - res / tot if len(obs) > 1 and tot > 0 else float("nan")
+    r2 = round(1.0 - res / tot, 4) if len(obs) > 1 and tot > 0 else None
     with np.errstate(divide="ignore", invalid="ignore"):
         ape = np.abs(obs - mean) / np.abs(obs)
     ape = ape[np.isfinite(ape)]
     return {
-        "r2": round(r2, 4),
-        "mape": round(float(100.0 * ape.mean()), 2) if len(ape) else float("nan"),
+        "r2": r2,
+        "mape": round(float(100.0 * ape.mean()), 2) if len(ape) else None,
         "coverage90": round(float(((obs >= lo) & (obs <= hi)).mean()), 4),
         "points": len(obs),
     }

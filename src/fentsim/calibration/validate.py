@@ -118,9 +118,24 @@ class CalibrationProblem:
         }  # fmt: skip
 
 
-def calibrated_names(registry: Registry) -> tuple[str, ...]:
-    """Registry parameters marked ``calibrate = true`` that have a non-fixed prior."""
-    return tuple(n for n in registry.calibrated if registry[n].uncertain)
+def calibrated_names(registry: Registry, layers: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Registry parameters marked ``calibrate = true`` with a non-fixed prior.
+
+    Args:
+        registry: the registry.
+        layers: keep only parameters whose group starts with one of these (e.g. ``("demand",)``).
+    """
+    return tuple(
+        n
+        for n in registry.calibrated
+        if registry[n].uncertain and (layers is None or registry[n].group.startswith(tuple(layers)))
+    )
+
+
+#: Layers whose parameters are calibrated in each exposure mode. In ``observed`` mode exposure
+#: is data, so supply, market and violence parameters cannot move any target: calibrating them
+#: would only add flat dimensions (their posterior is their prior).
+CALIBRATED_LAYERS: dict[str, tuple[str, ...] | None] = {"observed": ("demand",), "coupled": None}
 
 
 @dataclass
@@ -192,10 +207,13 @@ def build_problem(
     """A calibration problem on the observed figures up to ``through`` (all when None).
 
     Supply-layer targets are used only in ``coupled`` exposure mode; targets whose model output
-    the engine does not produce are skipped.
+    the engine does not produce are skipped. The calibrated parameters default to the
+    ``calibrate = true`` entries of the layers in :data:`CALIBRATED_LAYERS` for the mode.
     """
     from ..model.engine import simulate
 
+    if exposure not in CALIBRATED_LAYERS:
+        raise ValueError(f"exposure {exposure!r} is not one of {', '.join(CALIBRATED_LAYERS)}")
     reg = registry or load_registry()
     observed = observed_frame(reg) if observed is None else observed
     chosen = [t for t in targets if exposure == "coupled" or t.layer != "supply"]
@@ -203,7 +221,9 @@ def build_problem(
                      exposure=exposure, components=components)  # fmt: skip
     data = bind(chosen, observed, through=through, since=start_year, outputs=list(probe.outcomes))
     lik = Likelihood(data)
-    names = tuple(names) if names is not None else calibrated_names(reg)
+    names = (
+        tuple(names) if names is not None else calibrated_names(reg, CALIBRATED_LAYERS[exposure])
+    )
     clock = Clock(start_year, lik.last_year)
     return CalibrationProblem(reg, names, lik, clock, exposure, components, base)
 
