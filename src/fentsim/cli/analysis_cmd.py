@@ -105,20 +105,26 @@ def _plain(x: Any) -> Any:
     return str(x)
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+def _table(title: str, columns: list[str], rows: list[list[str]], text: tuple = (0,)) -> None:
+    """Print ``title`` and a table; the columns numbered in ``text`` are left-aligned."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table()
     for i, c in enumerate(columns):
-        table.add_column(c, justify="left" if i == 0 else "right")
+        table.add_column(c, justify="left" if i in text else "right")
     for r in rows:
         table.add_row(*r)
     typer.echo(title)  # above the table, unwrapped (rich wraps titles to the table's width)
-    Console(width=100).print(table)
+    widths = [max(len(str(x)) for x in col) for col in zip(columns, *rows, strict=True)]
+    Console(width=max(80, sum(widths) + 3 * len(widths) + 1)).print(table)
 
 
-def _g(x: float) -> str:
+def _g(x: float, column: str = "") -> str:
+    if column.endswith("share"):
+        return f"{x:.1%}"
+    if column.endswith("cost"):
+        return f"${x / 1e9:,.2f}B" if abs(x) >= 1e8 else f"${x / 1e6:,.1f}M"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
@@ -284,9 +290,12 @@ def discover_cmd(
         "peeling trajectory (coverage/density trade-off)",
         ["step", "coverage", "density", "mass", "dims", "restriction added (+) / lifted (-)"],
         rows,
+        text=(0, 5),
     )
     b = res.box
     box = res.box_frame()
+    if box.empty:
+        typer.echo(f"chosen box (step {res.chosen}): no restriction, the whole sampled space")
     rows = [
         [
             str(k),
@@ -297,12 +306,13 @@ def discover_cmd(
         ]
         for k, r in box.iterrows()
     ]
-    _table(
-        f"chosen box (step {res.chosen}, pasted): coverage {b.coverage:.3f}, "
-        f"density {b.density:.3f}, mass {b.mass:.3f}",
-        ["parameter", "lower", "upper", "sampled range", "quasi-p"],
-        rows,
-    )
+    if rows:
+        _table(
+            f"chosen box (step {res.chosen}, pasted): coverage {b.coverage:.3f}, "
+            f"density {b.density:.3f}, mass {b.mass:.3f}",
+            ["parameter", "lower", "upper", "sampled range", "quasi-p"],
+            rows,
+        )
     for note in res.notes:
         typer.echo(f"note: {note}")
     if any(v > 0.05 for v in res.qp.values()):
@@ -367,10 +377,7 @@ def robustness_cmd(
     s = res.summary()
     unit = "deaths" if not res.cost_weight else "deaths-equivalent"
     cols = [c for c in s.columns if c not in ("p05_loss", "p95_loss")]
-    rows = [
-        [str(k), *(f"{v:.1%}" if c.endswith("share") else _g(v) for c, v in r[cols].items())]
-        for k, r in s.iterrows()
-    ]
+    rows = [[str(k), *(_g(v, c) for c, v in r[cols].items())] for k, r in s.iterrows()]
     m = res.meta
     _table(
         f"regret ({unit}, {m['window'][0]}–{m['window'][1]}) over {res.n_runs:,} shared "
