@@ -402,25 +402,34 @@ DrawsOpt = Annotated[
 ]
 ParticlesOpt = Annotated[int, typer.Option("--particles", help="SMC population after screening.")]
 GroupsOpt = Annotated[int, typer.Option("--groups", help="Independent replicate samplers (R-hat).")]
-WorkersOpt = Annotated[int, typer.Option("--workers", help="Local worker processes.")]
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", help="Local worker processes (the model already uses all cores)."),
+]
+SMC_MOVES = 20  # SMCSettings.max_moves, repeated here so the option's default shows in --help
+MovesOpt = Annotated[
+    int, typer.Option("--max-moves", help="Most Metropolis repeats per SMC stage.")
+]
 CalExposureOpt = Annotated[
     str, typer.Option("--exposure", help="observed (NFLIS/DEA exposure as data) or coupled.")
 ]
 
 
 @contextmanager
-def _smc(draws: int, particles: int, groups: int, seed: int, workers: int, exposure: str):
+def _smc(
+    draws: int, particles: int, groups: int, seed: int, workers: int, exposure: str, moves: int
+):
     """Sampler settings, an order-preserving mapper and a progress callback for calibration."""
     from ..calibration.bayes import SMCSettings, executor_map
     from ..ensemble.executors import make_executor
 
-    if exposure not in ("observed", "coupled"):
-        raise UserError(f"--exposure is {exposure!r}; allowed: observed, coupled")
     try:  # chunks small enough that every worker gets a share of each move batch
         chunk = min(SMCSettings.chunk, -(-particles // max(workers, 1)))
-        settings = SMCSettings(draws, particles, groups, seed, max(chunk, 1))
+        if moves < 1:
+            raise ValueError(f"max moves must be >= 1, got {moves}")
+        settings = SMCSettings(draws, particles, groups, seed, max(chunk, 1), max_moves=moves)
     except ValueError as exc:
-        raise UserError(f"--draws/--particles/--groups: {exc}") from None
+        raise UserError(f"--draws/--particles/--groups/--max-moves: {exc}") from None
     with _progress() as bar, make_executor(workers) as ex:
 
         def report(phase: str, done: int, total: int, info: dict) -> None:
@@ -440,8 +449,10 @@ def _smc(draws: int, particles: int, groups: int, seed: int, workers: int, expos
 
 
 def _calibration_problem(through: int | None, exposure: str):
-    from ..calibration.validate import build_problem
+    from ..calibration.validate import CALIBRATED_LAYERS, build_problem
 
+    if exposure not in CALIBRATED_LAYERS:
+        raise UserError(f"--exposure is {exposure!r}; allowed: {', '.join(CALIBRATED_LAYERS)}")
     try:
         return build_problem(through, exposure=exposure)
     except ValueError as exc:
@@ -457,6 +468,7 @@ def calibrate_cmd(
     seed: SeedOpt = 0,
     exposure: CalExposureOpt = "observed",
     workers: WorkersOpt = 1,
+    max_moves: MovesOpt = SMC_MOVES,
     out: Annotated[str | None, typer.Option("--out", help="Posterior file (.npz).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -465,7 +477,11 @@ def calibrate_cmd(
     from ..calibration.validate import run_calibration
 
     problem = _calibration_problem(through, exposure)
-    with _smc(draws, particles, groups, seed, workers, exposure) as (settings, mapper, report):
+    with _smc(draws, particles, groups, seed, workers, exposure, max_moves) as (
+        settings,
+        mapper,
+        report,
+    ):
         cal, doc = run_calibration(problem, settings, progress=report, mapper=mapper)
     meta = cal.posterior.meta
     name = f"posterior-{meta['through']}-{exposure}-s{seed}-{meta['spec_hash'][:8]}"
@@ -501,12 +517,17 @@ def validate_cmd(
     seed: SeedOpt = 0,
     exposure: CalExposureOpt = "observed",
     workers: WorkersOpt = 1,
+    max_moves: MovesOpt = SMC_MOVES,
 ) -> None:
     """Out-of-sample validation: calibrate on data up to --through, project and score the rest."""
     from ..calibration.validate import validate
 
     _calibration_problem(through, exposure)  # fail fast on a cut-off without data
-    with _smc(draws, particles, groups, seed, workers, exposure) as (settings, mapper, report):
+    with _smc(draws, particles, groups, seed, workers, exposure, max_moves) as (
+        settings,
+        mapper,
+        report,
+    ):
         try:
             out = validate(through, settings, exposure=exposure, progress=report, mapper=mapper)
         except ValueError as exc:
