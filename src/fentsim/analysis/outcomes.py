@@ -172,8 +172,8 @@ def outcome(
     """The value per run of an outcome kind from :data:`OUTCOMES`.
 
     Example:
-        >>> ref = SimResult(np.array([2026]), {"homicides": np.array([[100.0]])})
-        >>> pol = SimResult(np.array([2026]), {"homicides": np.array([[120.0]])})
+        >>> ref = SimResult(np.array([2026]), {"mexico_homicides": np.array([[100.0]])})
+        >>> pol = SimResult(np.array([2026]), {"mexico_homicides": np.array([[120.0]])})
         >>> outcome("homicides-change", pol, ref, (2026, 2026)).round(6).tolist()
         [0.2]
     """
