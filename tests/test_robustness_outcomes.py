@@ -92,3 +92,21 @@ def test_run_portfolios_applies_scenario_overrides_to_that_portfolio_only(monkey
     np.testing.assert_array_equal(seen["fixes-k"], [7.0, 7.0])
     np.testing.assert_array_equal(seen["other"], [1.0, 2.0])
     assert list(out) == ["fixes-k", "other"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "fentsim.analysis.outcomes",
+        "fentsim.analysis.sensitivity",
+        "fentsim.analysis.prim",
+        "fentsim.analysis.robustness",
+    ],
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
