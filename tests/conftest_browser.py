@@ -26,13 +26,17 @@ from fentsim.web.backend import FentsimBackend
 YEARS = np.arange(1999, 2036)
 OUTPUTS = {
     "opioid_deaths": Output("opioid_deaths", "flow", "deaths/yr", "opioid overdose deaths"),
-    "homicides": Output("homicides", "flow", "homicides/yr", "intentional homicides in Mexico"),
+    "mexico_homicides": Output(
+        "mexico_homicides", "flow", "homicides/yr", "intentional homicides in Mexico"
+    ),
     "civilian_harm": Output(
         "civilian_harm", "flow", "persons/yr", "civilians harmed by military operations"
     ),
-    "fentanyl_delivered": Output("fentanyl_delivered", "flow", "kg/yr", "pure fentanyl delivered"),
+    "fentanyl_delivered_kg": Output(
+        "fentanyl_delivered_kg", "flow", "kg", "pure fentanyl delivered"
+    ),
     "potency_index": Output("potency_index", "level", "index", "street potency"),
-    "programme_cost": Output("programme_cost", "flow", "USD/yr", "programme cost"),
+    "programme_cost_usd": Output("programme_cost_usd", "flow", "USD", "programme cost"),
 }
 
 
@@ -64,11 +68,11 @@ class FakeComparison:
             deaths = base * level * (1 - effect * ramp)
             out = {
                 "opioid_deaths": deaths,
-                "homicides": 30000 * level * (1 + 0.5 * effect * ramp),
+                "mexico_homicides": 30000 * level * (1 + 0.5 * effect * ramp),
                 "civilian_harm": 100 * effect * ramp * level,
-                "fentanyl_delivered": 40 * t * level * (1 - effect * ramp),
+                "fentanyl_delivered_kg": 40 * t * level * (1 - effect * ramp),
                 "potency_index": np.clip(t / 20, 0, 1.2) * level,
-                "programme_cost": 1e9 * effect * ramp * np.ones_like(level),
+                "programme_cost_usd": 1e9 * effect * ramp * np.ones_like(level),
             }
             self.results[name] = SimResult(YEARS, out, OUTPUTS, name)
 
@@ -85,19 +89,19 @@ class FakeComparison:
         for n in self.names:
             s = tot[n]
             averted = rt["opioid_deaths"] - s["opioid_deaths"]
-            per = np.where(averted > 0, s["programme_cost"] / np.maximum(averted, 1e-9), np.nan)
+            per = np.where(averted > 0, s["programme_cost_usd"] / np.maximum(averted, 1e-9), np.nan)
             out[n] = {
                 "deaths": _summary(s["opioid_deaths"]),
                 "averted": _summary(averted),
                 "averted_share": _summary(averted / rt["opioid_deaths"]),
-                "cost_usd": _summary(s["programme_cost"]),
+                "cost_usd": _summary(s["programme_cost_usd"]),
                 "cost_per_death_averted_usd": None
                 if np.isnan(per).all()
                 else _summary(per[~np.isnan(per)]),
-                "homicides": _summary(s["homicides"]),
-                "homicides_change": _summary(s["homicides"] / rt["homicides"] - 1),
+                "homicides": _summary(s["mexico_homicides"]),
+                "homicides_change": _summary(s["mexico_homicides"] - rt["mexico_homicides"]),
                 "civilian_harm": _summary(s["civilian_harm"]),
-                "fentanyl_delivered_kg": _summary(s["fentanyl_delivered"]),
+                "fentanyl_delivered_kg": _summary(s["fentanyl_delivered_kg"]),
             }
         assert ref is not None
         return {"window": [w0, w1], "reference": self.names[0], "portfolios": out}

@@ -98,7 +98,7 @@ def test_job_lifecycle(client, tmp_path):
     d = comp["portfolios"]["essay"]["averted"]
     assert d["p05"] <= d["mean"] <= d["p95"]
     s = res["series"]["my mix"]
-    assert s["years"][0] == 1999 and set(s["outcomes"]) >= {"opioid_deaths", "homicides"}
+    assert s["years"][0] == 1999 and set(s["outcomes"]) >= {"opioid_deaths", "mexico_homicides"}
     q = s["outcomes"]["opioid_deaths"]
     assert all(a <= b <= c for a, b, c in zip(q["p05"], q["p50"], q["p95"], strict=True))
     folder = tmp_path / "store" / "jobs" / job["id"]

@@ -20,17 +20,29 @@ from .inputs import DEFAULT_PORTFOLIOS, DEFAULT_WINDOW, Unavailable
 
 #: model outputs the report looks for, by role; the first name the model records is used
 OUTPUT_ROLES: dict[str, tuple[str, ...]] = {
-    "deaths": ("opioid_deaths", "overdose_deaths", "deaths"),
-    "homicides": ("homicides", "mexico_homicides"),
-    "civilian_harm": ("civilian_harm", "civilian_deaths"),
-    "delivered": ("fentanyl_delivered", "fentanyl_delivered_kg", "delivered_kg"),
-    "seized": ("fentanyl_seized", "seized_kg", "seizures_kg", "seizures", "seized"),
-    "purity": ("purity", "potency", "potency_index", "pill_potency"),
+    "deaths": ("opioid_deaths",),
+    "homicides": ("mexico_homicides", "homicides"),
+    "civilian_harm": ("civilian_harm",),
+    "delivered": ("fentanyl_delivered_kg", "fentanyl_delivered"),
+    "seized": ("fentanyl_seized_kg", "fentanyl_seized"),
+    "seized_cbp": ("cbp_seizures_lb",),
+    "purity": ("potency_index", "purity"),
     "share": ("fentanyl_share",),
-    "price": ("price", "price_index"),
-    "groups": ("criminal_groups", "groups", "group_count"),
-    "cost": ("programme_cost", "program_cost", "cost_usd"),
+    "price": ("price_index",),
+    "groups": ("criminal_groups",),
+    "cost": ("programme_cost_usd", "programme_cost"),
 }
+
+
+def trajectory_outputs() -> set[str]:
+    """Model outputs whose yearly trajectories the report keeps: chart roles and fit targets."""
+    keep = {n for names in OUTPUT_ROLES.values() for n in names}
+    targets = inputs.attempt(
+        "calibration targets", lambda: inputs.need("fentsim.calibration.targets", "DEFAULT_TARGETS")
+    )
+    if not isinstance(targets, Unavailable):
+        keep |= {o for t in targets for o in t.outputs}
+    return keep
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ def gather(
                 options.window,
                 options.exposure,
                 progress,
+                trajectory_outputs(),
             ),
         )
     if isinstance(comparison, Unavailable):

@@ -49,14 +49,15 @@ def _human(x: float, _pos: Any = None) -> str:
     return f"{x:g}"
 
 
-def _style(ax: Any, title: str = "", ylabel: str = "") -> None:
+def _style(ax: Any, title: str = "", ylabel: str = "", numeric_y: bool = True) -> None:
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel(ylabel, fontsize=9)
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3, linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.yaxis.set_major_formatter(FuncFormatter(_human))
+    if numeric_y:
+        ax.yaxis.set_major_formatter(FuncFormatter(_human))
 
 
 def colour(i: int) -> str:
@@ -115,9 +116,17 @@ def fan_chart(
 
 
 def interval_bars(
-    stats: Mapping[str, Mapping[str, Any] | None], title: str, xlabel: str, share: bool = False
+    stats: Mapping[str, Mapping[str, Any] | None],
+    title: str,
+    xlabel: str,
+    share: bool = False,
+    order: Sequence[str] | None = None,
 ) -> Figure:
-    """Horizontal bars of the mean with whiskers from p05 to p95, one row per portfolio."""
+    """Horizontal bars of the mean with whiskers from p05 to p95, one row per portfolio.
+
+    ``order`` is the full list of portfolios, so each keeps its colour across figures.
+    """
+    order = list(order or stats)
     names = [n for n, s in stats.items() if s and s.get("mean") is not None]
     fig = Figure(figsize=(8, 0.55 * max(len(names), 1) + 1.2))
     ax = fig.subplots()
@@ -125,7 +134,8 @@ def interval_bars(
     for i, name in enumerate(names):
         s = stats[name]
         mean = float(s["mean"]) * scale
-        ax.barh(i, mean, color=colour(i), alpha=0.8, height=0.6)
+        c = colour(order.index(name)) if name in order else colour(i)
+        ax.barh(i, mean, color=c, alpha=0.8, height=0.6)
         if s.get("p05") is not None and s.get("p95") is not None:
             lo, hi = float(s["p05"]) * scale, float(s["p95"]) * scale
             ax.errorbar(
@@ -134,7 +144,7 @@ def interval_bars(
     ax.set_yticks(range(len(names)), names, fontsize=9)
     ax.invert_yaxis()
     ax.axvline(0, color="#444", linewidth=0.8)
-    _style(ax, title)
+    _style(ax, title, numeric_y=False)
     ax.xaxis.set_major_formatter(FuncFormatter(_human))
     ax.set_xlabel(xlabel + (" (%)" if share else ""), fontsize=9)
     fig.tight_layout()
@@ -146,7 +156,11 @@ def overlay(
     outcomes: Sequence[tuple[str, str, str]],
     first_year: int | None = None,
 ) -> Figure:
-    """Portfolios overlaid (median and 90% band), one panel per ``(outcome, title, unit)``."""
+    """Portfolios overlaid (median and 90% band), one panel per ``(outcome, title, unit)``.
+
+    A portfolio's band starts the year before it departs from the first portfolio's runs, so
+    shared history is drawn once (in the first portfolio's colour).
+    """
     n = len(outcomes)
     ncol = min(n, 2)
     nrow = math.ceil(n / ncol)
@@ -154,12 +168,20 @@ def overlay(
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for k, (name, title, unit) in enumerate(outcomes):
         ax = axes[k // ncol][k % ncol]
+        ref = next(iter(results.values())).outcomes[name]
         for i, (pname, res) in enumerate(results.items()):
-            sel = res.years >= first_year if first_year is not None else slice(None)
+            sel = (
+                res.years >= first_year if first_year is not None else np.ones(len(res.years), bool)
+            )
             x = res.outcomes[name][:, sel]
             lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
-            ax.fill_between(res.years[sel], lo, hi, color=colour(i), alpha=0.12, linewidth=0)
-            ax.plot(res.years[sel], med, color=colour(i), linewidth=1.6, label=pname)
+            years = res.years[sel]
+            own = np.ones(len(years), bool)
+            if i and x.shape == ref[:, sel].shape:
+                differs = np.flatnonzero(np.any(x != ref[:, sel], axis=0))
+                own = np.arange(len(years)) >= (differs[0] - 1 if len(differs) else len(years))
+            ax.fill_between(years[own], lo[own], hi[own], color=colour(i), alpha=0.12, linewidth=0)
+            ax.plot(years, med, color=colour(i), linewidth=1.6, label=pname)
         _style(ax, title, unit)
         ax.legend(fontsize=7, frameon=False)
     for j in range(n, nrow * ncol):
@@ -237,7 +259,7 @@ def tornado(
     ax.set_yticks(y, list(names), fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="#333", linewidth=0.8)
-    _style(ax, title)
+    _style(ax, title, numeric_y=False)
     ax.xaxis.set_major_formatter(FuncFormatter(_human))
     ax.set_xlabel(xlabel, fontsize=9)
     ax.legend(fontsize=8, frameon=False, loc="lower right")

@@ -42,7 +42,7 @@ def fmt_number(x: Any, digits: int = 0) -> str:
 
     Example:
         >>> fmt_number(1234567.891), fmt_number(None), fmt_number(0.1234, 2), fmt_number(3.2e9)
-        ('1,234,568', '—', '0.12', '3.2 bn')
+        ('1,234,568', '—', '0.12', '3.20 bn')
     """
     if x is None:
         return "—"
@@ -53,7 +53,9 @@ def fmt_number(x: Any, digits: int = 0) -> str:
     if not math.isfinite(v):
         return "—"
     if abs(v) >= 1e9:
-        return f"{v / 1e9:,.1f} bn"
+        return f"{v / 1e9:,.2f} bn"
+    if abs(v) >= 1e7:
+        return f"{v / 1e6:,.1f} M"
     return f"{v:,.{digits}f}"
 
 
@@ -73,6 +75,21 @@ def fmt_interval(stats: Mapping[str, Any] | None, share: bool = False, digits: i
     if stats.get("p05") is None or stats.get("p95") is None:
         return f(stats["mean"])
     return f"{f(stats['mean'])} [{f(stats['p05'])} – {f(stats['p95'])}]"
+
+
+def cell(stats: Mapping[str, Any] | None, share: bool = False, digits: int = 0) -> str:
+    """A table cell's HTML: the mean, with the 90% interval below it in small type.
+
+    Example:
+        >>> cell({"mean": 0.5, "p05": 0.25, "p95": 0.75}, share=True)
+        '50.0%<span class="iv">25.0% – 75.0%</span>'
+    """
+    if not stats or stats.get("mean") is None:
+        return "—"
+    f = fmt_share if share else (lambda v: fmt_number(v, digits))
+    if stats.get("p05") is None or stats.get("p95") is None:
+        return esc(f(stats["mean"]))
+    return f'{esc(f(stats["mean"]))}<span class="iv">{esc(f(stats["p05"]))} – {esc(f(stats["p95"]))}</span>'
 
 
 def table(
@@ -118,10 +135,19 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 10px 0;
 th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #eef1f4; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.comparison td, table.comparison th { text-align: right; white-space: nowrap; }
+table.comparison th { white-space: normal; vertical-align: bottom; }
+table.comparison td:first-child, table.comparison th:first-child { text-align: left; }
+td .iv { display: block; color: var(--muted); font-size: 11px; }
+table.params td { font-size: 12px; }
 .unavailable { color: var(--warn); background: #fff7e6; border-left: 4px solid #e69f00;
                padding: 8px 12px; }
-.verdict { font-weight: 600; }
+.verdict { font-weight: 600; white-space: nowrap; }
+.v-supported { color: #1b7a3a; } .v-roughly-right { color: #8a5a00; } .v-wrong { color: #b3261e; }
+.v-not-supported-by-the-data, .v-not-evaluated { color: #5b6773; }
+table.claims td:nth-child(2) { min-width: 220px; } table.claims td:nth-child(4) { white-space: nowrap; }
 .small { font-size: 12px; color: var(--muted); }
+details summary { cursor: pointer; color: var(--accent); margin: 6px 0; }
 code { background: #eef1f4; padding: 1px 4px; border-radius: 3px; }
 """
 

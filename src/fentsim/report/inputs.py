@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -96,8 +97,12 @@ def run_comparison(
     window: tuple[int, int] = DEFAULT_WINDOW,
     exposure: str = "coupled",
     progress: Progress | None = None,
+    keep: Collection[str] | None = None,
 ) -> Any:
-    """Run :func:`fentsim.analysis.compare.compare` (raises :class:`NotAvailableError` until it exists)."""
+    """Run :func:`fentsim.analysis.compare.compare`, keeping yearly trajectories of ``keep``.
+
+    Raises :class:`NotAvailableError` while compare is not part of the build.
+    """
     compare = need("fentsim.analysis.compare", "compare")
     kwargs: dict[str, Any] = {
         "runs": runs,
@@ -109,6 +114,11 @@ def run_comparison(
         kwargs["end"] = max(int(window[1]), 2035)
     if progress is not None and _accepts(compare, "progress"):
         kwargs["progress"] = progress
+    components = getattr(sys.modules[compare.__module__], "model_components", None)
+    if components is not None and _accepts(compare, "components"):
+        from .trajectories import compare_with_trajectories
+
+        return compare_with_trajectories(compare, components, portfolios, keep, **kwargs)
     return compare(list(portfolios), **kwargs)
 
 

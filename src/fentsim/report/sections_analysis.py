@@ -231,6 +231,38 @@ def discovery(ctx: ReportContext) -> str:
     )
 
 
+_COMPARE = {"equal": "≈", "at_least": "≥", "at_most": "≤"}
+
+
+def _num(v: float) -> str:
+    return fmt_number(v, 2 if abs(v) < 100 else 0)
+
+
+def _claim_row(r: dict[str, Any]) -> list[str]:
+    """One claims-audit row: id, claim, verdict, computed value (and interval), asserted, method."""
+    computed, interval, unit = r.get("computed"), r.get("interval"), r.get("unit") or ""
+    parts = [] if computed is None else [_num(computed)]
+    if interval and None not in interval:
+        parts.append(f"[{_num(interval[0])} – {_num(interval[1])}]")
+    shown = " ".join([*parts, unit]) if parts else "—"
+    asserted = r.get("asserted")
+    claimed = (
+        "—"
+        if asserted is None
+        else f"{_COMPARE.get(r.get('compare', ''), r.get('compare', ''))} {_num(asserted)}"
+    )
+    verdict = str(r.get("verdict", ""))
+    return [
+        esc(r.get("id", "")),
+        esc(r.get("claim", "")),
+        f"<span class='verdict v-{esc(verdict.replace(' ', '-'))}'>{esc(verdict)}</span>",
+        esc(shown),
+        esc(claimed),
+        esc(r.get("detail") or r.get("reason") or ""),
+        esc("; ".join(map(str, r.get("sources") or []))),
+    ]
+
+
 def claims(ctx: ReportContext) -> str:
     """The claims audit: each claim, its verdict, the computed value and the sources."""
     if not ctx.options.analyses:
@@ -240,35 +272,7 @@ def claims(ctx: ReportContext) -> str:
     )
     if isinstance(records, Unavailable):
         return note(records.reason)
-    rows = []
-    for r in records:
-        computed = r.get("computed")
-        unit = r.get("unit") or ""
-        shown = (
-            "—"
-            if computed is None
-            else f"{fmt_number(computed, 2 if abs(computed) < 100 else 0)} {unit}".strip()
-        )
-        interval = r.get("interval")
-        if interval and None not in interval:
-            shown += (
-                f" [{fmt_number(interval[0], 2 if abs(interval[0]) < 100 else 0)} – "
-                f"{fmt_number(interval[1], 2 if abs(interval[1]) < 100 else 0)}]"
-            )
-        asserted = r.get("asserted")
-        why = r.get("detail") or r.get("reason") or ""
-        verdict = str(r.get("verdict", ""))
-        rows.append(
-            [
-                esc(r.get("id", "")),
-                esc(r.get("claim", "")),
-                f"<span class='verdict v-{esc(verdict.replace(' ', '-'))}'>{esc(verdict)}</span>",
-                esc(shown),
-                esc("—" if asserted is None else f"{r.get('compare', '')} {asserted}".strip()),
-                esc(why),
-                esc("; ".join(map(str, r.get("sources") or []))),
-            ]
-        )
+    rows = [_claim_row(r) for r in records]
     return (
         "<p>Each verdict comes from a computation on fentsim's shipped data or its model runs "
         "(model-based claims carry the 90% interval across runs); the verdict is never written in "

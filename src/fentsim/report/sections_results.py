@@ -18,7 +18,7 @@ from typing import Any
 
 from . import figures as fig
 from .context import ReportContext
-from .html import esc, figure, fmt_interval, note, table
+from .html import cell, esc, figure, note, table
 from .inputs import Unavailable
 
 #: comparison columns: (key in the summary JSON, heading, is a share)
@@ -29,7 +29,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("cost_usd", "Programme cost (USD)", False),
     ("cost_per_death_averted_usd", "Cost per death averted (USD)", False),
     ("homicides", "Mexican homicides", False),
-    ("homicides_change", "Homicides vs reference", True),
+    ("homicides_change", "Extra homicides vs reference", False),
     ("civilian_harm", "Civilian harm", False),
     ("fentanyl_delivered_kg", "Fentanyl delivered (kg)", False),
 )
@@ -42,13 +42,11 @@ def _add(ctx: ReportContext, name: str, f: Any, alt: str, caption: str) -> str:
 
 
 def comparison_table(summary: dict[str, Any]) -> str:
-    """The comparison as an HTML table: ``mean [p05 – p95]`` per portfolio and outcome."""
+    """The comparison as an HTML table: the mean and 90% interval per portfolio and outcome."""
     rows = []
     for name, outs in summary["portfolios"].items():
-        rows.append(
-            [name] + [fmt_interval(outs.get(key), share=share) for key, _, share in COLUMNS]
-        )
-    return table(["Portfolio"] + [h for _, h, _ in COLUMNS], rows, cls="comparison")
+        rows.append([esc(name)] + [cell(outs.get(key), share=share) for key, _, share in COLUMNS])
+    return table(["Portfolio"] + [h for _, h, _ in COLUMNS], rows, raw=True, cls="comparison")
 
 
 def overview(ctx: ReportContext) -> str:
@@ -61,7 +59,7 @@ def overview(ctx: ReportContext) -> str:
     return (
         f"<p>Every portfolio was run on the same {ctx.options.runs:,} parameter draws (seed "
         f"{ctx.options.seed}); outcomes are cumulated over {w0}–{w1}. Cells show the mean across runs "
-        f"and, in brackets, the 90% interval (5th–95th percentile). Deaths averted, cost per death "
+        f"and, below it, the 90% interval (5th–95th percentile). Deaths averted, cost per death "
         f"averted and the change in homicides are computed run by run against <b>{esc(ref)}</b>.</p>"
         + comparison_table(s)
     )
@@ -99,10 +97,13 @@ def averted(ctx: ReportContext) -> str:
     if not others:
         return note("only the reference portfolio was run; name at least two portfolios")
     w0, w1 = ctx.summary.get("window", ctx.options.window)
+    order = list(ctx.summary["portfolios"])
     parts = []
     got = {n: o.get("averted") for n, o in others.items()}
     if any(v for v in got.values()):
-        f = fig.interval_bars(got, f"Deaths averted {w0}–{w1} vs {ref}", "deaths averted")
+        f = fig.interval_bars(
+            got, f"Deaths averted {w0}–{w1} vs {ref}", "deaths averted", order=order
+        )
         parts.append(
             _add(
                 ctx,
@@ -116,14 +117,15 @@ def averted(ctx: ReportContext) -> str:
         parts.append(note("the comparison reports no deaths averted"))
     cost = {n: o.get("cost_per_death_averted_usd") for n, o in others.items()}
     if any(v and v.get("mean") is not None for v in cost.values()):
-        f = fig.interval_bars(cost, "Cost per death averted", "USD per death averted")
+        f = fig.interval_bars(cost, "Cost per death averted", "USD per death averted", order=order)
         parts.append(
             _add(
                 ctx,
                 "cost_per_death_averted.png",
                 f,
                 "cost per death averted",
-                "Mean and 90% interval; undefined where a portfolio averts no deaths.",
+                "Bars: extra programme cost over deaths averted (ratio of means); whiskers: 90% "
+                "interval across runs, left out where more than 5% of runs avert no deaths.",
             )
         )
     else:
@@ -133,7 +135,11 @@ def averted(ctx: ReportContext) -> str:
     share = {n: o.get("averted_share") for n, o in others.items()}
     if any(share.values()):
         f = fig.interval_bars(
-            share, "Share of the reference's deaths averted", "share averted", share=True
+            share,
+            "Share of the reference's deaths averted",
+            "share averted",
+            share=True,
+            order=order,
         )
         parts.append(_add(ctx, "share_averted.png", f, "share averted", "Mean and 90% interval."))
     return "\n".join(parts)
@@ -171,16 +177,15 @@ def violence(ctx: ReportContext) -> str:
     if not isinstance(ctx.summary, Unavailable):
         rows = [
             [
-                n,
-                fmt_interval(o.get("homicides")),
-                fmt_interval(o.get("homicides_change"), share=True),
-                fmt_interval(o.get("civilian_harm")),
+                esc(n),
+                cell(o.get("homicides")),
+                cell(o.get("homicides_change")),
+                cell(o.get("civilian_harm")),
             ]
             for n, o in ctx.summary["portfolios"].items()
         ]
-        parts.append(
-            table(["Portfolio", "Homicides (window)", "Change vs reference", "Civilian harm"], rows)
-        )
+        head = ["Portfolio", "Homicides (window)", "Extra homicides vs reference", "Civilian harm"]
+        parts.append(table(head, rows, raw=True, cls="comparison"))
     return "\n".join(parts)
 
 
@@ -190,13 +195,14 @@ def supply(ctx: ReportContext) -> str:
         return note(ctx.results.reason)
     roles = (
         ("delivered", "Fentanyl delivered to the US"),
-        ("seized", "Fentanyl seized"),
+        ("seized", "Fentanyl seized crossing into the US"),
+        ("seized_cbp", "CBP fentanyl seizures (gross weight)"),
         ("purity", "Purity / potency of street fentanyl"),
         ("share", "Fentanyl share of the illicit opioid supply"),
         ("price", "Price"),
     )
     panels = [(n, t, ctx.unit(n)) for role, t in roles if (n := ctx.output(role)) is not None]
-    missing = [t.lower() for role, t in roles[:3] if ctx.output(role) is None]
+    missing = [t for role, t in roles[:3] if ctx.output(role) is None]
     parts = []
     if panels:
         f = fig.overlay(ctx.results, panels, first_year=ctx.first_year())

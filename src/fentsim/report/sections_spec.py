@@ -96,14 +96,13 @@ def parameters(ctx: ReportContext) -> str:
     rows = _registry_rows()
     if isinstance(rows, Unavailable):
         return note(rows.reason)
+    head = ["Name", "Group", "Unit", "Value", "Prior", "Calibrated", "Source", "Note"]
     return (
-        f"<p>{len(rows):,} parameters. Uncertain parameters vary across runs according to their prior; "
-        "'calibrated' marks those estimated against the observed series.</p>"
-        + table(
-            ["Name", "Group", "Unit", "Value", "Prior", "Calibrated", "Source", "Note"],
-            rows,
-            cls="params",
-        )
+        f"<p>{len(rows):,} parameters. Uncertain parameters vary across runs according to their "
+        "prior; 'calibrated' marks those estimated against the observed series.</p>"
+        f"<details><summary>Show all {len(rows):,} parameters with their sources</summary>"
+        + table(head, rows, cls="params")
+        + "</details>"
     )
 
 
@@ -150,7 +149,7 @@ def reproducibility(ctx: ReportContext) -> str:
     o = ctx.options
     comp = None if isinstance(ctx.comparison, Unavailable) else ctx.comparison
     digest = spec_hash(o, comparison=comp)
-    names = " ".join(o.names)
+    names = ",".join(o.names)
     cmd = (
         f"fentsim report --portfolios {names} --runs {o.runs} --seed {o.seed} "
         f"--from {o.window[0]} --to {o.window[1]}"

@@ -166,4 +166,8 @@ class FentsimBackend:
         window: tuple[int, int],
         progress: Progress,
     ) -> Any:
-        return inputs.run_comparison(portfolios, runs, seed, window, progress=progress)
+        from ..report.context import trajectory_outputs
+
+        return inputs.run_comparison(
+            portfolios, runs, seed, window, progress=progress, keep=trajectory_outputs()
+        )

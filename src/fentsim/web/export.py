@@ -34,6 +34,8 @@ CHART_ROLES: tuple[str, ...] = (
     "seized",
     "purity",
     "share",
+    "price",
+    "groups",
     "cost",
 )
 

@@ -31,7 +31,9 @@ from .models import JobRequest, JobResult, JobStatus
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_QUEUED = 16  #: jobs waiting or running at once; more is a 429
-KEEP_IN_MEMORY = 8  #: finished comparisons kept for report downloads (others are recomputed)
+#: finished comparisons kept in memory for report downloads (older ones are recomputed from
+#: their seed); each holds yearly trajectories of ~20 outputs, up to ~30 MB per 5,000-run portfolio
+KEEP_IN_MEMORY = 2
 
 
 def valid_id(job_id: str) -> bool:

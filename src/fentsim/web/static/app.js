@@ -5,16 +5,19 @@
   const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
   const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _+.\-]*$/;
   const OUTCOME_LABELS = {
-    opioid_deaths: "US opioid overdose deaths", overdose_deaths: "US overdose deaths", homicides: "Mexican homicides",
-    mexico_homicides: "Mexican homicides", civilian_harm: "Civilian harm", fentanyl_delivered: "Fentanyl delivered to the US",
-    fentanyl_delivered_kg: "Fentanyl delivered to the US", fentanyl_seized: "Fentanyl seized", seized_kg: "Fentanyl seized",
-    purity: "Street fentanyl purity", potency: "Street fentanyl potency", potency_index: "Street fentanyl potency",
-    fentanyl_share: "Fentanyl share of the illicit opioid supply", programme_cost: "Programme cost",
+    opioid_deaths: "US opioid overdose deaths", homicides: "Mexican homicides", mexico_homicides: "Mexican homicides",
+    civilian_harm: "Civilian harm (military operations)", fentanyl_delivered_kg: "Fentanyl delivered to the US",
+    fentanyl_delivered: "Fentanyl delivered to the US", fentanyl_seized_kg: "Fentanyl seized at the border",
+    fentanyl_seized: "Fentanyl seized", cbp_seizures_lb: "CBP fentanyl seizures (gross lb)",
+    potency_index: "Street fentanyl potency", purity: "Street fentanyl purity",
+    fentanyl_share: "Fentanyl share of the illicit opioid supply", price_index: "Fentanyl price index",
+    criminal_groups: "Criminal groups in Mexico", programme_cost_usd: "Programme cost (USD)",
+    programme_cost: "Programme cost (USD)",
   };
   const COLUMNS = [
     ["deaths", "Opioid deaths", "n"], ["averted", "Deaths averted", "n"], ["averted_share", "Share averted", "%"],
     ["cost_usd", "Programme cost", "$"], ["cost_per_death_averted_usd", "Cost per death averted", "$"],
-    ["homicides", "Mexican homicides", "n"], ["homicides_change", "Homicides vs reference", "%"],
+    ["homicides", "Mexican homicides", "n"], ["homicides_change", "Extra homicides vs reference", "n"],
     ["civilian_harm", "Civilian harm", "n"], ["fentanyl_delivered_kg", "Fentanyl delivered (kg)", "n"],
   ];
   const state = { levers: [], byName: {}, presets: [], selected: [], job: null, result: null, timer: null };

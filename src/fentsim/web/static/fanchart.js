@@ -11,7 +11,7 @@
 (function () {
   "use strict";
   const NS = "http://www.w3.org/2000/svg";
-  const W = 480, H = 260, M = { top: 28, right: 14, bottom: 30, left: 58 };
+  const W = 480, H = 270, M = { top: 44, right: 14, bottom: 30, left: 58 };
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(NS, name);
@@ -72,6 +72,10 @@
     if (opts.unit) {
       el("text", { x: W - M.right, y: 16, "font-size": 11, fill: "#5b6773", "text-anchor": "end" }, svg).textContent = opts.unit;
     }
+    if (opts.shadeFrom != null) {
+      const a = sx(Math.max(opts.shadeFrom, x0)), b = sx(Math.min(opts.shadeTo != null ? opts.shadeTo : x1, x1));
+      el("rect", { x: a, y: M.top, width: Math.max(b - a, 0), height: H - M.top - M.bottom, fill: "#f3f7fb" }, svg);
+    }
     for (const t of yTicks) {
       el("line", { x1: M.left, x2: W - M.right, y1: sy(t), y2: sy(t), stroke: "#e6eaef" }, svg);
       el("text", { x: M.left - 6, y: sy(t) + 4, "font-size": 10.5, fill: "#5b6773", "text-anchor": "end" }, svg).textContent = fmt(t);
@@ -82,11 +86,6 @@
       el("text", { x: sx(t), y: H - M.bottom + 16, "font-size": 10.5, fill: "#5b6773", "text-anchor": "middle" }, svg).textContent = t;
     }
     el("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, stroke: "#8a96a3" }, svg);
-    if (opts.shadeFrom != null) {
-      const a = sx(Math.max(opts.shadeFrom, x0)), b = sx(Math.min(opts.shadeTo != null ? opts.shadeTo : x1, x1));
-      el("rect", { x: a, y: M.top, width: Math.max(b - a, 0), height: H - M.top - M.bottom, fill: "#f3f7fb" }, svg);
-      svg.insertBefore(svg.lastChild, svg.children[1]);
-    }
 
     const xs = years.map(sx);
     for (const s of series) {
@@ -100,12 +99,12 @@
       el("path", { d: path(xs, s.p50.map(sy)), fill: "none", stroke: s.dashed ? "#6b7785" : s.color,
         "stroke-width": s.dashed ? 1.3 : 2, "stroke-dasharray": s.dashed ? "5 4" : "none", class: "median" }, svg);
     }
-    let lx = M.left + 6;
+    let lx = M.left;
     for (const s of series) {
       const g = el("g", {}, svg);
-      el("line", { x1: lx, x2: lx + 14, y1: M.top + 6, y2: M.top + 6, stroke: s.dashed ? "#6b7785" : s.color,
+      el("line", { x1: lx, x2: lx + 14, y1: 30, y2: 30, stroke: s.dashed ? "#6b7785" : s.color,
         "stroke-width": 2, "stroke-dasharray": s.dashed ? "4 3" : "none" }, g);
-      const label = el("text", { x: lx + 18, y: M.top + 10, "font-size": 10.5, fill: "#1d2733" }, g);
+      const label = el("text", { x: lx + 18, y: 34, "font-size": 10.5, fill: "#1d2733" }, g);
       label.textContent = s.name + (s.dashed ? " (median)" : " median, 90% band");
       lx += 30 + label.textContent.length * 5.6;
     }
