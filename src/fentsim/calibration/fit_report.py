@@ -66,7 +66,9 @@ def source_comparison(runs: int = 1) -> dict[str, Any]:
     return {
         "window": list(SOURCE_WINDOW),
         "fentsim_cumulative": float(np.mean(cum)),
-        "fentsim_by_year": dict(zip([int(y) for y in w.years], [float(v) for v in yearly], strict=True)),
+        "fentsim_by_year": dict(
+            zip([int(y) for y in w.years], [float(v) for v in yearly], strict=True)
+        ),
         "source_cumulative": SOURCE_CUMULATIVE_2022_2032,
         "source_interval": list(SOURCE_CUMULATIVE_INTERVAL),
         "overrides": SOURCE_LIKE_OVERRIDES,

@@ -18,7 +18,6 @@ import math
 
 from numba import njit
 
-
 #: below this exponent the Taylor series of 1 - exp(-x) (to x^9) is used: relative error < 3e-10
 TAYLOR_LIMIT = 0.5
 
