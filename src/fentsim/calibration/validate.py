@@ -106,7 +106,8 @@ class CalibrationProblem:
         """Everything the posterior depends on, JSON-ready (hashed into ``spec_hash``)."""
         return {
             "priors": {n: self.registry[n].prior.describe() for n in self.names},
-            "base": dict(self.base or {}),
+            "fixed": {n: (self.base or {}).get(n, p.value) for n, p in self.registry.items()
+                      if n not in self.names},
             "exposure": self.exposure,
             "start_year": self.clock.start_year,
             "targets": [
@@ -124,6 +125,11 @@ def calibrated_names(registry: Registry, layers: Sequence[str] | None = None) ->
     Args:
         registry: the registry.
         layers: keep only parameters whose group starts with one of these (e.g. ``("demand",)``).
+
+    Example:
+        >>> names = calibrated_names(load_registry(), ("demand",))
+        >>> "od_rate_illicit_oud" in names
+        True
     """
     return tuple(
         n
@@ -209,6 +215,11 @@ def build_problem(
     Supply-layer targets are used only in ``coupled`` exposure mode; targets whose model output
     the engine does not produce are skipped. The calibrated parameters default to the
     ``calibrate = true`` entries of the layers in :data:`CALIBRATED_LAYERS` for the mode.
+
+    Example:
+        >>> prob = build_problem(2019)
+        >>> prob.likelihood.last_year, prob.clock.end_year, "opioid_deaths" in prob.likelihood.names
+        (2019, 2019, True)
     """
     from ..model.engine import simulate
 
