@@ -94,6 +94,24 @@ def test_run_portfolios_applies_scenario_overrides_to_that_portfolio_only(monkey
     assert list(out) == ["fixes-k", "other"]
 
 
+def test_chunked_runs_equal_one_call_and_report_progress():
+    def simulate(params, plan, *, clock, exposure):
+        k = params["k"][:, None] * np.arange(1, clock.n_years + 1)
+        return SimResult(clock.years, {"opioid_deaths": k, "other": -k})
+
+    ps = ParamSet({"k": np.arange(10.0)})
+    plans = [PolicyPlan("x", {}), PolicyPlan("y", {})]
+    ticks = []
+    whole = run_portfolios(ps, plans, RunSpec(window=(2026, 2027), simulator=simulate))
+    spec = RunSpec(window=(2026, 2027), simulator=simulate, chunk=3)
+    cut = run_portfolios(ps, plans, spec, lambda *a: ticks.append(a[1:]), keep={"opioid_deaths"})
+    np.testing.assert_array_equal(
+        cut["y"].outcomes["opioid_deaths"], whole["y"].outcomes["opioid_deaths"]
+    )
+    assert list(cut["x"].outcomes) == ["opioid_deaths"]  # outputs not kept are dropped
+    assert ticks[-1] == (8, 8)  # 2 portfolios × 4 chunks of at most 3 runs
+
+
 @pytest.mark.parametrize(
     "module",
     [

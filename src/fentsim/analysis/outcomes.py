@@ -31,7 +31,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,13 +119,6 @@ def total_cost(result: SimResult, window: tuple[int, int] = DEFAULT_WINDOW) -> n
     return sum(cumulative(result, n, window) for n in parts)
 
 
-def _paired(result: SimResult, reference: SimResult) -> None:
-    if result.n_runs != reference.n_runs:
-        raise ValueError(
-            f"paired outcomes need the same draws: {result.n_runs} runs vs {reference.n_runs} in the reference"
-        )
-
-
 def averted(
     result: SimResult,
     reference: SimResult,
@@ -132,15 +126,11 @@ def averted(
     window: tuple[int, int] = DEFAULT_WINDOW,
 ) -> np.ndarray:
     """Reference minus portfolio, cumulated over ``window``, run by run (same draws)."""
-    _paired(result, reference)
+    if result.n_runs != reference.n_runs:
+        raise ValueError(
+            f"paired outcomes need the same draws: {result.n_runs} vs {reference.n_runs} runs"
+        )
     return cumulative(reference, name, window) - cumulative(result, name, window)
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    # a zero reference leaves nothing to avert or to change: the ratio is 0 there
-    out = np.zeros_like(num, dtype=float)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
 
 
 def averted_share(
@@ -150,7 +140,9 @@ def averted_share(
     window: tuple[int, int] = DEFAULT_WINDOW,
 ) -> np.ndarray:
     """Share of the reference's cumulative outcome that the portfolio removes (run by run)."""
-    return _ratio(averted(result, reference, name, window), cumulative(reference, name, window))
+    num, den = averted(result, reference, name, window), cumulative(reference, name, window)
+    # a zero reference leaves nothing to avert or to change: the share is 0 there
+    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den != 0)
 
 
 def relative_change(
@@ -225,10 +217,13 @@ class RunSpec:
     start_year: int = 1999
     exposure: str = "coupled"
     simulator: Callable[..., SimResult] | None = None
+    chunk: int = 20_000  #: runs per simulate call (bounds memory; results do not depend on it)
 
     def __post_init__(self) -> None:
         if self.exposure not in ("coupled", "observed"):
             raise UserError(f"exposure is {self.exposure!r}; allowed: coupled, observed")
+        if self.chunk < 1:
+            raise UserError(f"chunk is {self.chunk}; allowed: at least 1 run")
 
     def clock(self):
         """The model calendar: from ``start_year`` to the end of the window."""
@@ -276,28 +271,42 @@ def run_portfolios(
     portfolios: Sequence[Any],
     spec: RunSpec | None = None,
     progress: Progress | None = None,
+    keep: Collection[str] | None = None,
 ) -> dict[str, SimResult]:
-    """Run each portfolio once over every draw in ``params`` (common random numbers).
+    """Run each portfolio over every draw in ``params`` (common random numbers).
 
     Returns ``{portfolio name: SimResult}``; every result has ``params.n`` runs, row ``i`` of
-    each using the same parameter draw (except parameters that a scenario file overrides).
+    each using the same parameter draw (except parameters that a scenario file overrides). Each
+    portfolio is one vectorised ``simulate`` call per ``spec.chunk`` runs (runs never interact,
+    so chunking changes nothing but memory and progress); ``keep`` limits the outputs held
+    (``COST`` keeps every ``cost_*`` output too).
     """
     spec = spec or RunSpec()
-    clock = spec.clock()
-    simulator = spec.simulator
+    clock, simulator = spec.clock(), spec.simulator
     if simulator is None:
         from ..model.engine import simulate as simulator
     plans = {portfolio_name(p): prepare_portfolio(p, clock) for p in portfolios}
-    out: dict[str, SimResult] = {}
-    for i, (name, (plan, overrides)) in enumerate(plans.items()):
+    cuts = [*range(0, params.n, spec.chunk), params.n]
+    total, done, out = len(plans) * (len(cuts) - 1), 0, {}
+    for name, (plan, overrides) in plans.items():
+        ps, parts = (params.with_overrides(overrides) if overrides else params), []
         label = f"simulating {name} ({params.n:,} runs)"
+        for a, b in itertools.pairwise(cuts):
+            if progress:
+                progress(label, done, total)
+            rows = slice(a, b)
+            res = simulator(ps.take(rows), plan.take(rows), clock=clock, exposure=spec.exposure)
+            parts.append({k: v for k, v in res.outcomes.items() if _kept(k, keep)})
+            done += 1
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        out[name] = SimResult(res.years, merged, res.meta, name)
         if progress:
-            progress(label, i, len(plans))
-        ps = params.with_overrides(overrides) if overrides else params
-        out[name] = simulator(ps, plan, clock=clock, exposure=spec.exposure)
-        if progress:
-            progress(label, i + 1, len(plans))
+            progress(label, done, total)
     return out
+
+
+def _kept(name: str, keep: Collection[str] | None) -> bool:
+    return keep is None or name in keep or (COST in keep and name.startswith("cost_"))
 
 
 def evaluate(
@@ -317,7 +326,8 @@ def evaluate(
     """
     spec = spec or RunSpec()
     paired = check_pair(kind, portfolio, against)
-    res = run_portfolios(params, [portfolio, against] if paired else [portfolio], spec, progress)
+    pf = [portfolio, against] if paired else [portfolio]
+    res = run_portfolios(params, pf, spec, progress, keep={check_outcome(kind)[0]})
     ref = res[portfolio_name(against)] if paired else None
     return outcome(kind, res[portfolio_name(portfolio)], ref, spec.window)
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import UserError
 from .outcomes import (
+    COST,
     DEATHS,
     DEFAULT_WINDOW,
     Progress,
@@ -226,7 +227,7 @@ def robustness(
     weight = float(1.0 / vsl if vsl is not None else (cost_weight or 0.0))
     spec = RunSpec(window=window, exposure=exposure, simulator=simulator)
     params, source = draws(runs, seed, source=source)
-    res = run_portfolios(params, portfolios, spec, progress)
+    res = run_portfolios(params, portfolios, spec, progress, keep={DEATHS, COST})
     deaths = np.column_stack([cumulative(res[n], DEATHS, window) for n in names])
     cost = np.column_stack([total_cost(res[n], window) for n in names]) if weight else None
     loss = deaths + weight * cost if cost is not None else deaths
