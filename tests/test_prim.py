@@ -187,6 +187,8 @@ def test_discover_homicides_change(sim):
         ({"averted_share_at_least": 1.5}, "averted_share_at_least is 1.5"),
         ({"averted_share_at_least": 0.1, "against": "policy"}, "both 'policy'"),
         ({"averted_share_at_least": 0.1, "runs": 1}, "runs is 1"),
+        ({"averted_share_at_least": 0.1, "peel": 0.1}, "PRIM setting 'peel' is unknown"),
+        ({"averted_share_at_least": 0.1, "max_qp": 0.0}, "max_qp is 0.0"),
     ],
 )
 def test_discover_user_errors(sim, kwargs, message):

@@ -34,13 +34,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import UserError
 from ..model.result import SimResult
 
+if TYPE_CHECKING:
+    from ..model.clock import Clock
+    from ..params import ParamSet
+    from ..policy.plan import PolicyPlan
 DEATHS = "opioid_deaths"  #: the model output counted as deaths
 HOMICIDES = "mexico_homicides"  #: the model output counted as homicides in Mexico
 COST = "programme_cost_usd"  #: the model output holding total programme cost (USD per year)
@@ -225,7 +229,7 @@ class RunSpec:
         if self.chunk < 1:
             raise UserError(f"chunk is {self.chunk}; allowed: at least 1 run")
 
-    def clock(self):
+    def clock(self) -> Clock:
         """The model calendar: from ``start_year`` to the end of the window."""
         from ..model.clock import Clock
 
@@ -237,7 +241,7 @@ class RunSpec:
         return Clock(self.start_year, last)
 
 
-def prepare_portfolio(portfolio: Any, clock) -> tuple[Any, dict[str, float]]:
+def prepare_portfolio(portfolio: Any, clock: Clock) -> tuple[PolicyPlan, dict[str, float]]:
     """``(PolicyPlan, parameter overrides)`` for a plan, a preset name, a combination or a file.
 
     ``"status-quo"`` is always available (the empty plan); anything else goes through
@@ -267,7 +271,7 @@ def portfolio_name(portfolio: Any) -> str:
 
 
 def run_portfolios(
-    params,
+    params: ParamSet,
     portfolios: Sequence[Any],
     spec: RunSpec | None = None,
     progress: Progress | None = None,
@@ -311,7 +315,7 @@ def _kept(name: str, keep: Collection[str] | None) -> bool:
 
 def evaluate(
     kind: str,
-    params,
+    params: ParamSet,
     portfolio: Any,
     against: Any = REFERENCE,
     spec: RunSpec | None = None,
@@ -332,7 +336,9 @@ def evaluate(
     return outcome(kind, res[portfolio_name(portfolio)], ref, spec.window)
 
 
-def draws(n: int, seed: int, names: Sequence[str] | None = None, source: str | None = None):
+def draws(
+    n: int, seed: int, names: Sequence[str] | None = None, source: str | None = None
+) -> tuple[ParamSet, str]:
     """``n`` Latin-hypercube parameter draws, and the source they came from.
 
     ``source`` is ``prior`` (every uncertain parameter, or ``names``, over its prior) or

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +52,10 @@ from .outcomes import (
     portfolio_name,
     uncertain_params,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -164,15 +168,11 @@ class PrimResult:
     """The peeling trajectory, the chosen box (after pasting) and its quasi-p-values.
 
     Attributes:
-        names: the dimensions (columns of ``X``).
-        init: the limits of the unrestricted box (the data's range), shape ``(D, 2)``.
+        names, init: the dimensions (columns of ``X``) and the data's range, ``(D, 2)``.
         trajectory: the boxes of the peeling sequence, from the whole space inward.
-        chosen: index in ``trajectory`` of the box that was pasted.
-        box: the chosen box after pasting.
+        chosen, box: the step that was pasted, and the box after pasting.
         qp: quasi-p-value of each restricted dimension of ``box``, by name.
-        threshold: the density the choice aimed for.
-        meta: the question asked (for model-based discovery).
-        notes: caveats (no case of interest, threshold never reached …).
+        threshold, meta, notes: the density aimed for; the question asked; caveats.
     """
 
     names: list[str]
@@ -186,7 +186,7 @@ class PrimResult:
     notes: list[str] = field(default_factory=list)
     data: tuple[np.ndarray, np.ndarray, float] | None = field(default=None, repr=False)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The coverage/density trade-off: one row per peeling step."""
         import pandas as pd
 
@@ -198,7 +198,7 @@ class PrimResult:
         cols = ["coverage", "density", "mass", "runs", "n_restricted", "restricted"]
         return pd.DataFrame(rows, columns=cols).rename_axis("step")
 
-    def box_frame(self):
+    def box_frame(self) -> pd.DataFrame:
         """The chosen box: one row per restricted dimension with its limits and quasi-p-value."""
         import pandas as pd
 
@@ -227,7 +227,7 @@ class PrimResult:
             "notes": list(self.notes),
         }
 
-    def plot(self, ax=None):
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Coverage against density along the peeling trajectory, coloured by restricted dims."""
         import matplotlib.pyplot as plt
 
@@ -261,19 +261,16 @@ class PrimResult:
         return replace(self, chosen=step, box=box, qp=qp)
 
 
-def check_settings(
-    threshold: float = 0.8,
-    peel_alpha: float = 0.05,
-    paste_alpha: float = 0.05,
-    mass_min: float = 0.05,
-    max_qp: float | None = None,
-) -> None:
-    """Refuse PRIM settings outside their ranges (before any model run)."""
-    ranges = (("peel_alpha", peel_alpha, 0.5), ("paste_alpha", paste_alpha, 0.5),
-              ("mass_min", mass_min, 1), ("threshold", threshold, 1), ("max_qp", max_qp, 1))  # fmt: skip
-    for label, v, hi in ranges:
-        if v is not None and not 0 < v <= hi:
-            raise UserError(f"{label} is {v}; allowed: 0 < {label} <= {hi}")
+_LIMITS = {"threshold": 1.0, "peel_alpha": 0.5, "paste_alpha": 0.5, "mass_min": 1.0, "max_qp": 1.0}
+
+
+def check_settings(**settings: float | None) -> None:
+    """Refuse unknown PRIM settings, or values outside ``0 < value <= limit`` (before any run)."""
+    for label, v in settings.items():
+        if label not in _LIMITS:
+            raise UserError(f"PRIM setting {label!r} is unknown; allowed: {', '.join(_LIMITS)}")
+        if v is not None and not 0 < v <= _LIMITS[label]:
+            raise UserError(f"{label} is {v}; allowed: 0 < {label} <= {_LIMITS[label]:g}")
 
 
 def prim(
@@ -307,7 +304,8 @@ def prim(
         raise ValueError("y must be booleans (case of interest or not)")
     y = y.astype(bool)
     names = list(names or [f"x{j}" for j in range(X.shape[1])])
-    check_settings(threshold, peel_alpha, paste_alpha, mass_min, max_qp)
+    check_settings(threshold=threshold, peel_alpha=peel_alpha, paste_alpha=paste_alpha)
+    check_settings(mass_min=mass_min, max_qp=max_qp)
     init = np.column_stack([X.min(axis=0), X.max(axis=0)])
     limits = init.copy()
     trajectory = [_box(X, y, limits, init)]

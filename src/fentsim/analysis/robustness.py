@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,10 @@ from .outcomes import (
     run_portfolios,
     total_cost,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 #: US DOT value of a statistical life, USD, base year 2023 ("Departmental Guidance on Valuation of
 #: a Statistical Life in Economic Analysis", 2024 update: $13.2 million).
@@ -84,7 +88,7 @@ class RobustnessResult:
             return None
         return (self.loss <= self.threshold).mean(axis=0)
 
-    def summary(self):
+    def summary(self) -> pd.DataFrame:
         """DataFrame, one row per portfolio: loss and regret statistics (and satisficing share)."""
         import pandas as pd
 
@@ -132,7 +136,7 @@ class RobustnessResult:
             "most_robust": self.most_robust,
         }
 
-    def plot(self, ax=None):
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Box plot of each portfolio's regret across runs; returns the matplotlib axes."""
         import matplotlib.pyplot as plt
 

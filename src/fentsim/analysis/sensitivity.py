@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,6 +47,12 @@ from .outcomes import (
     portfolio_name,
     uncertain_params,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from ..params import ParamSet
 
 METHODS: tuple[str, ...] = ("sobol", "morris")
 DEFAULT_TAIL = 0.01  #: prior mass cut from each tail when mapping the unit cube to parameters
@@ -64,14 +70,12 @@ class SensitivityResult:
     """Indices for each factor and output, ready for a tornado chart.
 
     Attributes:
-        method: ``sobol`` or ``morris``.
-        names: factor names, in sample-matrix column order.
+        method, names: ``sobol`` or ``morris``; factor names in sample-matrix column order.
         indices: ``{output: {column: array over factors}}`` — Sobol: ``S1, S1_conf, ST, ST_conf``
             (``conf`` is the half-width of the bootstrap confidence interval); Morris:
             ``mu_star, mu_star_conf, mu, sigma``.
         evaluations: rows of the sample matrix (model runs per portfolio).
-        meta: what was analysed (portfolio, reference, outcome, window, seed …).
-        notes: caveats found while computing (e.g. an output with no variance).
+        meta, notes: what was analysed (portfolio, reference, outcome, window, seed …); caveats.
     """
 
     method: str
@@ -89,7 +93,7 @@ class SensitivityResult:
         """Factor names, most influential first (by ``ST`` for Sobol, ``mu_star`` for Morris)."""
         return list(self.to_frame(output).index)
 
-    def to_frame(self, output: str | None = None):
+    def to_frame(self, output: str | None = None) -> pd.DataFrame:
         """DataFrame indexed by parameter, sorted most influential first (a tornado's rows)."""
         import pandas as pd
 
@@ -114,7 +118,7 @@ class SensitivityResult:
         out["notes"] = list(self.notes)
         return out
 
-    def plot(self, output: str | None = None, ax=None, top: int = 15):
+    def plot(self, output: str | None = None, ax: Axes | None = None, top: int = 15) -> Axes:
         """Tornado (horizontal bar) chart with confidence bars; returns the matplotlib axes."""
         import matplotlib.pyplot as plt
 
@@ -289,7 +293,7 @@ class ModelFunction:
     tail: float = DEFAULT_TAIL
     progress: Progress | None = None
 
-    def params(self, U: np.ndarray):
+    def params(self, U: np.ndarray) -> ParamSet:
         """Parameter draws for the rows of ``U`` (column ``j`` is the quantile of ``names[j]``)."""
         from ..params import ParamSet, load_registry
 
