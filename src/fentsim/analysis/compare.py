@@ -62,21 +62,16 @@ Progress = Callable[[str, int, int], None]  #: ``progress(label, done, total)``
 
 
 def projection_draws(n: int, seed: int) -> ParamSet:
-    """``n`` parameter draws for projections from ``seed`` (the one place that chooses them).
-
-    Uses :func:`fentsim.params.projection.projection_params` (calibrated draws) when it exists,
-    else draws from the registry's priors.
+    """``n`` parameter draws for projections from ``seed`` (the one place that chooses them):
+    calibrated draws where a posterior ships, the priors elsewhere
+    (:func:`fentsim.params.projection.projection_params`).
 
     Example:
         >>> projection_draws(4, seed=3).n
         4
     """
-    try:
-        from ..params.projection import projection_params
-    except ImportError:
-        from ..params import load_registry, sample
+    from ..params.projection import projection_params
 
-        return sample(load_registry(), n, seed)
     return projection_params(n, seed)
 
 
@@ -248,7 +243,12 @@ def _window_total(res, name: str, sel: np.ndarray) -> np.ndarray | None:
 
 
 def model_components(exposure: str):
-    """The engine's component list for ``exposure``, with the cost component if it lacks one."""
+    """A factory of the engine's components for ``exposure``, with costs if it lacks them.
+
+    Example:
+        >>> [c.name for c in model_components("observed")()][-1]
+        'costs'
+    """
     from ..model.costs import Costs
     from ..model.engine import default_components
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..analysis.compare import DEFAULT_RUNS, DEFAULT_WINDOW
 from ..errors import UserError
 from .app import app
 
@@ -143,10 +144,12 @@ def compare_cmd(
     scenario: ScenarioOpt = None,
     runs: Annotated[
         int, typer.Option("--runs", "-n", help="Draws shared by every portfolio.")
-    ] = 200,
+    ] = DEFAULT_RUNS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the parameter draws.")] = 0,
-    first: Annotated[int, typer.Option("--from", help="First year of the window.")] = 2026,
-    last: Annotated[int, typer.Option("--to", help="Last year of the window.")] = 2035,
+    first: Annotated[
+        int, typer.Option("--from", help="First year of the window.")
+    ] = DEFAULT_WINDOW[0],
+    last: Annotated[int, typer.Option("--to", help="Last year of the window.")] = DEFAULT_WINDOW[1],
     end: Annotated[
         int | None, typer.Option("--end", help="Last simulated year (default: --to).")
     ] = None,

@@ -56,7 +56,12 @@ TOTAL = "programme_cost_usd"
 
 
 def cost_output(lever: str) -> str:
-    """The name of a lever's cost output, e.g. ``cost_naloxone_usd``."""
+    """The name of a lever's cost output.
+
+    Example:
+        >>> cost_output("naloxone")
+        'cost_naloxone_usd'
+    """
     return f"cost_{lever}_usd"
 
 

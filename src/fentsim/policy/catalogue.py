@@ -203,7 +203,12 @@ class Lever:
 
 
 def closest(name: str, names: Iterable[str]) -> str | None:
-    """The closest known name to a misspelt one (``None`` when nothing is close)."""
+    """The closest known name to a misspelt one (``None`` when nothing is close).
+
+    Example:
+        >>> closest("nalxone", ["naloxone", "prevention"]), closest("xyz", ["naloxone"])
+        ('naloxone', None)
+    """
     match = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return match[0] if match else None
 
@@ -318,7 +323,20 @@ def _parse_lever(name: str, raw: Any) -> Lever:
 
 
 def parse_catalogue(text: str) -> dict[str, Lever]:
-    """Parse and validate a catalogue TOML document (see ``fentsim/policy/levers.toml``)."""
+    """Parse and validate a catalogue TOML document (see ``fentsim/policy/levers.toml``).
+
+    Example:
+        >>> doc = '''[x]
+        ... title = "X"
+        ... description = "d"
+        ... unit = "fraction"
+        ... range = [0, 1]
+        ... default = 0.5
+        ... channels = [{ channel = "opioid_deaths", direction = "-" }]
+        ... cost = { recurring = ["cost_x"] }'''
+        >>> parse_catalogue(doc)["x"].channels[0].direction
+        '-'
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -275,6 +275,11 @@ def parse_scenario(
         origin: how messages name the document (a file path).
         name: the portfolio name when the document gives none (default: ``origin``'s stem).
         base_dir: where relative ``include`` paths are resolved.
+
+    Example:
+        >>> pf = parse_scenario('include = ["essay"]\\n[overrides]\\ncost_military_operation = 5e7', "x.toml")
+        >>> pf.lever_names, pf.overrides
+        (['military_campaign', 'maritime_interdiction'], {'cost_military_operation': 50000000.0})
     """
     if not text.strip():
         raise ScenarioSyntaxError(

@@ -87,7 +87,12 @@ class YearMonth:
 
 
 def check_years(value: Any, what: str) -> float:
-    """A ramp length in years, or a :class:`ScheduleError` naming ``what`` and the allowed range."""
+    """A ramp length in years, or a :class:`ScheduleError` naming ``what`` and the allowed range.
+
+    Example:
+        >>> check_years(1, "ramp"), check_years(0.5, "ramp")
+        (1.0, 0.5)
+    """
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ScheduleError(
             f"{what} = {value!r} must be a number of years; allowed: 0 to {MAX_RAMP_YEARS:g}"
@@ -170,7 +175,13 @@ class Schedule:
         return level
 
     def profile(self, clock) -> np.ndarray:
-        """Monthly levels over a :class:`~fentsim.model.clock.Clock`, shape ``(n_months,)``."""
+        """Monthly levels over a :class:`~fentsim.model.clock.Clock`, shape ``(n_months,)``.
+
+        Example:
+            >>> from fentsim.model.clock import Clock
+            >>> Schedule.build(3, "2001-11").profile(Clock(2001, 2001))[9:].tolist()
+            [0.0, 3.0, 3.0]
+        """
         first = clock.start_year * MONTHS_PER_YEAR
         return self.levels_at(first + np.arange(clock.n_months))
 
