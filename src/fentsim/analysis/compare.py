@@ -149,13 +149,13 @@ class Comparison:
         return frame
 
     def table(self):
-        """A rich table: central value and 90% interval of each metric."""
+        """A rich table, one row per metric and one column per portfolio: mean and 90% interval."""
         from rich.table import Table
         from rich.text import Text
 
         first, last = self.window
         t = Table(
-            title=f"Portfolios {first}-{last} vs {self.reference} ({self.runs:,} runs, same draws)"
+            title=f"{first}-{last}, against {self.reference} ({self.runs:,} runs, same draws)"
         )
         cols = [
             ("deaths", "opioid deaths", _count), ("averted", "deaths averted", _count),
@@ -164,17 +164,18 @@ class Comparison:
             ("homicides_change", "Δ homicides", _count), ("civilian_harm", "civilian harm", _count),
             ("fentanyl_delivered_kg", "fentanyl delivered (kg)", _count),
         ]  # fmt: skip
-        t.add_column("portfolio", style="bold", no_wrap=True)
-        shown = [c for c in cols if any(self.samples[n][c[0]] is not None for n in self.names)]
-        for _, label, _ in shown:
-            t.add_column(label, justify="right")
+        t.add_column("over the window", style="bold")
         for n in self.names:
+            t.add_column(Text(n), justify="right")
+        for metric, label, fmt in cols:
+            if all(self.samples[n][metric] is None for n in self.names):
+                continue
             cells = []
-            for metric, _, fmt in shown:
+            for n in self.names:
                 st = self.stats(n, metric)
                 blank = st is None or (n == self.reference and metric in _PAIRED)
                 cells.append(Text("—" if blank else _cell(st, fmt)))
-            t.add_row(n, *cells)
+            t.add_row(Text(label), *cells)
         missing = [
             o for m, o in OUTPUTS.items() if all(self.samples[n][m] is None for n in self.names)
         ]
@@ -216,7 +217,7 @@ _SCALES = ((1e12, "T"), (1e9, "bn"), (1e6, "M"), (1e3, "k"))
 
 
 def _count(v: float) -> str:
-    big = (f"{v / d:.3g}{u}" for d, u in _SCALES if abs(v) >= max(d, 1e4))
+    big = (f"{v / d:.3g}{u}" for d, u in _SCALES if abs(v) >= d)
     return next(big, f"{v:,.0f}")
 
 
