@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import UserError
+from ..params import load_registry
 from .outcomes import (
     COST,
     DEATHS,
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 #: US DOT value of a statistical life, USD, base year 2023 ("Departmental Guidance on Valuation of
-#: a Statistical Life in Economic Analysis", 2024 update: $13.2 million).
-DEFAULT_VSL = 13.2e6
+#: a Statistical Life in Economic Analysis", 2024 update: $13.2 million), from the registry.
+DEFAULT_VSL = load_registry()["value_of_statistical_life"].value
 QUANTILE = 0.9  #: the regret quantile reported next to the maximum
 
 

@@ -156,6 +156,9 @@ class Registry(Mapping[str, Parameter]):
         except KeyError:
             raise RegistryError(f"unknown parameter {name!r}") from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._params)
 
