@@ -25,6 +25,13 @@ signal                      used for                                          fa
 ``people_in_remission``     people covered by ``recovery_support``            ``recovery_reference_persons``
 ==========================  ================================================  ===============
 
+MOUD attribution: ``moud_access`` pays treatment for patients above the capacity without the lever
+(``moud_patients_added``); ``moud_retention`` pays treatment and support for ``people_in_moud × x``
+patient-years, the extra census a fractional cut ``x`` in dropout holds at steady state when
+capacity is slack. When capacity binds (retained patients displace entrants), or when both levers
+run and retained patients fill added slots, this overstates the retention cost; a demand-side
+``moud_patients_retained`` signal would remove the overlap.
+
 Outputs: ``programme_cost_usd`` (all levers) and ``cost_<lever>_usd`` per lever (flows, USD/yr).
 Monthly costs are summed and recorded once a year (in December): the annual totals are the same,
 and levers priced from the plan alone need no work in the other months.
