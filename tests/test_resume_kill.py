@@ -16,7 +16,7 @@ import pytest
 
 from fentsim.ensemble import Experiment, LeverDesign, Store, SummarySpec, run_ensemble
 from fentsim.model.clock import Clock
-from fentsim.params import sample
+from fentsim.params import load_registry, sample
 from test_ensemble_toy import COMPONENTS, TOY_REGISTRY, assert_bitwise
 
 TESTS = Path(__file__).resolve().parent
@@ -112,6 +112,7 @@ def test_sigkill_mid_ensemble_then_resume_gives_the_clean_results(tmp_path):
     assert not resumed.duplicated(["run", "portfolio"]).any()
     assert resumed["run"].tolist() == list(range(RUNS))
 
+    load_registry.cache_clear()  # hash the registry files as the subprocesses saw them
     clean_exp = Experiment(
         draws=draws,
         seed=5,

@@ -218,6 +218,29 @@ class Experiment:
         object.__setattr__(new, "_draws_names", names)
         return new
 
+    # -- running ---------------------------------------------------------------------------
+    def evaluate(self, executor: Any = None, chunk: int | None = None, kind: str = "summary"):
+        """Run in memory and return ``kind`` (summary, params, trajectories) as a DataFrame.
+
+        Example:
+            >>> Experiment(runs=2, source="prior", clock=Clock(1999, 2000)).evaluate()  # doctest: +SKIP
+        """
+        from .runner import evaluate
+
+        return evaluate(self, executor=executor, chunk=chunk, kind=kind)
+
+    def run(
+        self,
+        store: Any = None,
+        executor: Any = None,
+        chunk: int | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Run into the results store (see :func:`~fentsim.ensemble.runner.run_ensemble`)."""
+        from .runner import run_ensemble
+
+        return run_ensemble(self, store=store, executor=executor, chunk=chunk, run_id=run_id)
+
     # -- spec -------------------------------------------------------------------------------
     def spec(self) -> dict[str, Any]:
         """The JSON-ready spec that rebuilds this experiment (see :meth:`from_spec`)."""

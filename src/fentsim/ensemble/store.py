@@ -340,9 +340,10 @@ class Store:
         con = duckdb.connect()
         try:
             for kind in KINDS:
-                files = [str(f) for f in self.files(run_id, kind) if f.exists()]
+                files = [f for f in self.files(run_id, kind) if f.exists()]
                 if files:
-                    con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet({files!r})")
+                    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                    con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet([{listed}])")
             return con.execute(sql).df()
         finally:
             con.close()
