@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 import traceback
 from datetime import UTC, datetime
@@ -197,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  ({time.perf_counter() - t0:.0f} s)")
     results["meta"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     out = Path(args.out)
-    if quick and out.name == "results.json":
-        out = out.with_name("results-quick.json")
+    if quick and out.name == "results.json":  # harness checks never overwrite the real record
+        out = Path(tempfile.gettempdir()) / "fentsim-bench-quick.json"
     out.write_text(json.dumps(results, indent=1) + "\n")
     console.print(f"results written to {out}")
     return 0
