@@ -37,14 +37,24 @@ def _fmt(x: float) -> str:
 
 @app.command("run")
 def run_command(
-    portfolio: Annotated[str, typer.Option("--portfolio", "-p", help="preset name or a+b combination")] = "status-quo",
-    scenario: Annotated[Path | None, typer.Option("--scenario", "-s", help="scenario TOML file")] = None,
+    portfolio: Annotated[
+        str, typer.Option("--portfolio", "-p", help="preset name or a+b combination")
+    ] = "status-quo",
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", "-s", help="scenario TOML file")
+    ] = None,
     runs: Annotated[int, typer.Option(help="number of parameter draws")] = 200,
     seed: Annotated[int, typer.Option(help="seed of the parameter design")] = 0,
     end: Annotated[int, typer.Option(help="last simulated year")] = 2035,
-    start_table: Annotated[int, typer.Option("--from", help="first year shown in the table")] = 2015,
-    exposure: Annotated[str, typer.Option(help="coupled (supply side) or observed (NFLIS/DEA)")] = "coupled",
-    outcomes: Annotated[str | None, typer.Option(help="comma-separated outcomes (default: all in JSON)")] = None,
+    start_table: Annotated[
+        int, typer.Option("--from", help="first year shown in the table")
+    ] = 2015,
+    exposure: Annotated[
+        str, typer.Option(help="coupled (supply side) or observed (NFLIS/DEA)")
+    ] = "coupled",
+    outcomes: Annotated[
+        str | None, typer.Option(help="comma-separated outcomes (default: all in JSON)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Simulate one portfolio and print yearly outcomes (mean and 90% interval)."""
@@ -60,12 +70,16 @@ def run_command(
     if names:
         unknown = [o for o in names if o not in res.outcomes]
         if unknown:
-            raise UserError(f"unknown outcome(s) {', '.join(unknown)}; available: {', '.join(sorted(res.outcomes))}")
+            raise UserError(
+                f"unknown outcome(s) {', '.join(unknown)}; available: {', '.join(sorted(res.outcomes))}"
+            )
     if as_json:
         typer.echo(json.dumps(res.to_json(names)))
         return
     shown = names or [o for o in TABLE_OUTCOMES if o in res.outcomes]
-    table = Table(title=f"fentsim run: {res.portfolio} ({runs} runs, seed {seed}) — mean [90% interval]")
+    table = Table(
+        title=f"fentsim run: {res.portfolio} ({runs} runs, seed {seed}) — mean [90% interval]"
+    )
     table.add_column("year", justify="right")
     for o in shown:
         table.add_column(o, justify="right")
@@ -73,8 +87,17 @@ def run_command(
     for i, y in enumerate(res.years):
         if y < start_table:
             continue
-        table.add_row(str(y), *[f"{_fmt(q[o]['mean'][i])} [{_fmt(q[o]['p05'][i])}–{_fmt(q[o]['p95'][i])}]" for o in shown])
-    Console().print(table)
+        table.add_row(
+            str(y),
+            *[
+                f"{_fmt(q[o]['mean'][i])} [{_fmt(q[o]['p05'][i])}–{_fmt(q[o]['p95'][i])}]"
+                for o in shown
+            ],
+        )
+    con = Console()
+    if not con.is_terminal:  # piped: do not squeeze the table into 80 columns
+        con = Console(width=max(con.width, 40 + 26 * len(shown)))
+    con.print(table)
 
 
 #: the main job: the essay's recommendation, the public-health alternative and both, vs the status quo

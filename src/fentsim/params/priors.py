@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ..errors import UserError
 
@@ -76,7 +75,9 @@ class Prior:
             raise PriorError(f"prior '{dist}' needs {', '.join(sorted(missing))}")
         if unknown:
             allowed = ", ".join(sorted(required | optional)) or "no arguments"
-            raise PriorError(f"prior '{dist}' got unknown {', '.join(sorted(unknown))}; allowed: {allowed}")
+            raise PriorError(
+                f"prior '{dist}' got unknown {', '.join(sorted(unknown))}; allowed: {allowed}"
+            )
         args: dict[str, float] = {}
         for key, value in spec.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -130,6 +131,8 @@ class Prior:
             u: uniform variates in (0, 1), any shape.
             point: the value a ``fixed`` prior returns.
         """
+        from scipy import stats  # imported here: scipy.stats is slow to import
+
         u = np.asarray(u, dtype=float)
         a = self.args
         if self.dist == "fixed":
@@ -156,6 +159,8 @@ class Prior:
 
     def logpdf(self, x: np.ndarray | float) -> np.ndarray:
         """Log prior density (up to the fixed prior's point mass, which has density 0)."""
+        from scipy import stats
+
         x = np.asarray(x, dtype=float)
         a = self.args
         if self.dist == "fixed":

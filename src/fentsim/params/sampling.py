@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.stats import qmc
 
 from .paramset import ParamSet
 from .registry import Registry, RegistryError
@@ -41,6 +40,8 @@ def unit_design(
         raise ValueError(f"rows [{start}, {stop}) are not inside a design of {n} runs")
     if d == 0 or stop == start:
         return np.zeros((stop - start, d))
+    from scipy.stats import qmc  # imported here: scipy.stats is slow to import
+
     if method == "lhs":
         u = qmc.LatinHypercube(d=d, seed=np.random.default_rng([seed, 0x1A5])).random(n)[start:stop]
     elif method == "sobol":
@@ -51,7 +52,8 @@ def unit_design(
     elif method == "mc":
         first, last = start // _MC_BLOCK, (stop - 1) // _MC_BLOCK
         blocks = [
-            np.random.default_rng([seed, 0x3C, b]).random((_MC_BLOCK, d)) for b in range(first, last + 1)
+            np.random.default_rng([seed, 0x3C, b]).random((_MC_BLOCK, d))
+            for b in range(first, last + 1)
         ]
         u = np.concatenate(blocks)[start - first * _MC_BLOCK : stop - first * _MC_BLOCK]
     else:
