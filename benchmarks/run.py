@@ -197,9 +197,17 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         console.print(f"  ({time.perf_counter() - t0:.0f} s)")
     results["meta"]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["meta"]["sections"] = only
     out = Path(args.out)
     if quick and out.name == "results.json":  # harness checks never overwrite the real record
         out = Path(tempfile.gettempdir()) / "fentsim-bench-quick.json"
+    if out.exists() and set(only) != set(SECTIONS):  # a partial run updates its sections only
+        previous = json.loads(out.read_text())
+        earlier = previous.get("meta_by_section") or dict.fromkeys(
+            previous.get("meta", {}).get("sections", []), previous.get("meta")
+        )
+        meta = {**earlier, **dict.fromkeys(only, results["meta"])}
+        results = {**previous, **results, "meta_by_section": meta}
     out.write_text(json.dumps(results, indent=1) + "\n")
     console.print(f"results written to {out}")
     return 0

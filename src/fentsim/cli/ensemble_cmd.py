@@ -25,7 +25,7 @@ from .app import app
 StoreOpt = Annotated[
     Path | None,
     typer.Option(
-        "--store", envvar="FENTSIM_STORE", help="Results store folder [default: ./fentsim-store]."
+        "--store", envvar="FENTSIM_STORE", help="Results store folder (default: ./fentsim-store)."
     ),
 ]
 WorkersOpt = Annotated[
@@ -57,7 +57,8 @@ def ensemble(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="The one seed of the design.")] = 0,
     chunk: Annotated[
-        int | None, typer.Option("--chunk", help="Runs per chunk [default: auto].")
+        int | None,
+        typer.Option("--chunk", help="Runs per chunk (default: chosen from --runs and --workers)."),
     ] = None,
     workers: WorkersOpt = 1,
     scheduler: SchedulerOpt = None,
@@ -73,7 +74,8 @@ def ensemble(
         str, typer.Option("--method", help="Design over priors: lhs, sobol or mc.")
     ] = "lhs",
     window: Annotated[
-        str | None, typer.Option("--window", help="Summary window FIRST-LAST [default: all years].")
+        str | None,
+        typer.Option("--window", help="Summary window FIRST-LAST (default: all simulated years)."),
     ] = None,
     yearly: Annotated[
         list[str] | None,
@@ -94,7 +96,8 @@ def ensemble(
     ] = None,
     store: StoreOpt = None,
     run_id: Annotated[
-        str | None, typer.Option("--run-id", help="Name of the ensemble [default: timestamp].")
+        str | None,
+        typer.Option("--run-id", help="Name of the ensemble (default: time + random suffix)."),
     ] = None,
     components: Annotated[
         str | None,
