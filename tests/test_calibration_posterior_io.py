@@ -106,3 +106,22 @@ def test_shipped_default_is_small_and_consistent():
         lo, hi = reg[name].prior.support
         assert np.all((post.values[:, j] >= lo) & (post.values[:, j] <= hi)), name
     assert {"seed", "version", "through", "spec_hash"} <= set(post.meta)
+
+
+def test_shipped_default_matches_the_current_spec():
+    """Fails when priors, fixed demand values, targets or data change after the shipped
+    calibration: re-run `fentsim calibrate --draws 1000000 --particles 4000 --seed 20261129
+    --out src/fentsim/calibration/posterior_default.npz` (and update the golden summary)."""
+    from fentsim.calibration.validate import stale_reasons
+
+    try:
+        post = load_posterior()
+    except PosteriorNotFoundError:
+        pytest.skip("no shipped posterior in this tree yet")
+    assert stale_reasons(post) == []
+
+
+def test_stale_reasons_names_unknown_parameters(post):
+    from fentsim.calibration.validate import stale_reasons
+
+    assert "no longer in the registry" in stale_reasons(post)[0]

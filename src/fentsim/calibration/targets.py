@@ -104,8 +104,14 @@ class Target:
 #: fits it worst of all its series (R² 0.20). A log-sd of 0.5 (a factor of about 1.65).
 SD_SURVEY_RAW: float = 0.5
 
+#: DEA powder purity relative to its reference-years mean (the model's potency index): three
+#: annual averages of tested powder (two of them tagged W); the information is the 2024 fall
+#: (-42%), so a log-sd of 0.2 (±22%).
+SD_POTENCY: float = 0.2
+
 #: Series derived from the data layer's targets (see :func:`observed_frame`).
 MOUD_POINT = "moud_point_estimate"
+POTENCY_INDEX = "potency_index_dea"
 
 #: The default targets. ``layer = "supply"`` marks series that the supply side produces: in
 #: ``observed`` exposure mode those outputs are the observed inputs themselves, so they are skipped.
@@ -134,6 +140,8 @@ DEFAULT_TARGETS: tuple[Target, ...] = (
            note="methadone single-day clients + bup_point_fraction × buprenorphine patients/yr"),
     Target("fentanyl_share", "fentanyl_share_nflis", ("fentanyl_share",), "logitnormal",
            SD_SHARE_LAB, layer="supply", note="NFLIS fentanyl share of heroin+fentanyl reports"),
+    Target("potency_index", POTENCY_INDEX, ("potency_index",), "lognormal", SD_POTENCY,
+           layer="supply", note="DEA powder purity / its 2022-23 mean"),
     Target("cbp_seizures_lb", "cbp_seizures_lb", ("cbp_seizures_lb",), "lognormal", SD_SEIZURES,
            layer="supply", note="CBP fentanyl seizures, gross lb (fiscal years)"),
     Target("mexico_homicides", "mexico_homicides", ("mexico_homicides",), "lognormal",
@@ -277,11 +285,13 @@ def observed_frame(registry=None):
     per year, the same conversion the model's MOUD capacity input uses, at the parameter's
     point value (buprenorphine counts as 0 before its 2003 approval data; XR-naltrexone, a few
     percent of patients, has no target series and is left out). A derived figure takes the
-    lower weight of its two sources.
+    lower weight of its two sources. :data:`POTENCY_INDEX`: DEA powder purity divided by its
+    mean over the model's potency reference years (``fentsim.model.inputs.REFERENCE_YEARS``).
     """
     import pandas as pd
 
     from ..data import observed_series
+    from ..model.inputs import REFERENCE_YEARS
     from ..params import load_registry
 
     frames = []
@@ -308,4 +318,12 @@ def observed_frame(registry=None):
                 }
             )
         )
+    if "dea_powder_purity" in series:
+        pur = series["dea_powder_purity"].frame
+        ref = pur.loc[pur["year"].isin(REFERENCE_YEARS), "value"]
+        if len(ref):
+            f = pur[["year", "value", "provenance", "weight"]].copy()
+            f["value"] = f["value"] / ref.mean()
+            f.insert(0, "series", POTENCY_INDEX)
+            frames.append(f)
     return pd.concat(frames, ignore_index=True)

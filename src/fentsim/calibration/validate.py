@@ -102,12 +102,23 @@ class CalibrationProblem:
         """Log-likelihood per row of ``z``."""
         return self.likelihood(self.simulate(self.values(z)))
 
+    def _layers(self) -> tuple[str, ...]:
+        # groups whose fixed values can move the status-quo fit ("" matches every group)
+        return CALIBRATED_LAYERS.get(self.exposure) or ("",)
+
+    def spec_hash(self) -> str:
+        """Short SHA-256 of :meth:`spec`: stamps a posterior with what produced it."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
+
     def spec(self) -> dict[str, Any]:
         """Everything the posterior depends on, JSON-ready (hashed into ``spec_hash``)."""
         return {
             "priors": {n: self.registry[n].prior.describe() for n in self.names},
             "fixed": {n: (self.base or {}).get(n, p.value) for n, p in self.registry.items()
-                      if n not in self.names},
+                      if n not in self.names and p.group.startswith(self._layers())},
             "exposure": self.exposure,
             "start_year": self.clock.start_year,
             "targets": [
@@ -167,20 +178,16 @@ def calibrate(
     The final population (equally weighted) is thinned to at most ``max_draws`` evenly spaced
     particles (a stratified subsample across groups).
     """
-    import hashlib
-    import json
-
     from .. import __version__
 
     res = smc(problem, problem.d, settings, progress=progress, mapper=mapper)
     p = len(res.loglik)
     keep = np.floor((np.arange(min(p, max_draws)) + 0.5) * p / min(p, max_draws)).astype(int)
-    spec = problem.spec()
     info = {
         "seed": settings.seed,
         "version": __version__,
         "through": problem.likelihood.last_year,
-        "spec_hash": hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16],
+        "spec_hash": problem.spec_hash(),
         "exposure": problem.exposure,
         "draws": settings.draws,
         "particles": p,
@@ -306,3 +313,30 @@ def validate(
         "in_sample": report["fit"],
         "sampler": {k: v for k, v in report["sampler"].items() if k != "schedule"},
     }
+
+
+def stale_reasons(post: Posterior) -> list[str]:
+    """Why ``post`` no longer matches the current registry, targets and data (empty if current).
+
+    Rebuilds the calibration problem the posterior's metadata names (data through-year,
+    exposure, parameters) and compares spec hashes. The model's code is not hashed: after a
+    change to the model itself, recalibrate anyway.
+
+    Example:
+        >>> from fentsim.calibration.posterior_io import load_posterior
+        >>> stale_reasons(load_posterior())  # doctest: +SKIP
+        []
+    """
+    reg = load_registry()
+    missing = [f"parameter {n!r} is no longer in the registry" for n in post.names if n not in reg]
+    if missing:
+        return missing
+    meta = post.meta
+    prob = build_problem(
+        meta.get("through"), exposure=meta.get("exposure", "observed"), names=post.names
+    )
+    if prob.spec_hash() != meta.get("spec_hash"):
+        return [
+            "priors, fixed parameter values, targets or observed data changed since calibration"
+        ]
+    return []
