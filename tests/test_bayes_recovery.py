@@ -19,7 +19,7 @@ from fentsim.params.registry import Registry, parse_registry_text
 
 REGISTRY_TOML = """
 [syn_init]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "persons/yr"
 value = 50000
 prior = { dist = "uniform", low = 20000, high = 100000 }
@@ -27,7 +27,7 @@ source = "synthetic test model"
 calibrate = true
 
 [syn_growth]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "1/yr"
 value = 0.05
 prior = { dist = "uniform", low = -0.05, high = 0.15 }
@@ -35,7 +35,7 @@ source = "synthetic test model"
 calibrate = true
 
 [syn_quit]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "1/yr"
 value = 0.2
 prior = { dist = "loguniform", low = 0.05, high = 0.6 }
@@ -43,7 +43,7 @@ source = "synthetic test model"
 calibrate = true
 
 [syn_od]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "1/yr"
 value = 0.01
 prior = { dist = "lognormal", median = 0.01, gsd = 2.0 }
@@ -51,7 +51,7 @@ source = "synthetic test model"
 calibrate = true
 
 [syn_mid]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "yr"
 value = 2010
 prior = { dist = "uniform", low = 2004, high = 2016 }
@@ -59,14 +59,14 @@ source = "synthetic test model"
 calibrate = true
 
 [syn_u0]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "persons"
 value = 150000
 prior = { dist = "uniform", low = 100000, high = 200000 }
 source = "synthetic test model (not calibrated: stays at its point value)"
 
 [syn_fixed_mult]
-group = "synthetic"
+group = "demand.synthetic"
 unit = "multiplier"
 value = 3.0
 prior = { dist = "uniform", low = 2.0, high = 4.0 }

@@ -247,9 +247,10 @@ def build_problem(
 
 
 def posterior_runs(cal: Calibration, last_year: int, seed: int) -> SimResult:
-    """Simulate equally weighted posterior draws (all stored draws) up to ``last_year``."""
+    """Simulate the posterior draws up to ``last_year`` (weighted draws are resampled first)."""
     post = cal.posterior
-    values = post.resample(post.n_draws, seed)
+    equal = np.allclose(post.weights, post.weights[0])
+    values = post.values if equal else post.resample(post.n_draws, seed)
     return cal.problem.simulate(values, Clock(cal.problem.clock.start_year, last_year))
 
 
