@@ -83,6 +83,13 @@ def build_portfolio(page) -> None:
     second.locator("input.intensity").fill("0.4")
     second.locator("input.start").fill("2027")
     second.locator("input.end").fill("2032")
+    page.click("#add-lever")
+    third = rows.nth(2)
+    third.locator("select.lever").select_option("military_campaign")
+    third.locator("input.intensity").fill("10")
+    third.locator("input[data-opt='consent']").check()
+    third.locator("input[data-mix='target_mix'][data-key='labs']").fill("0.66")
+    third.locator("input[data-mix='target_mix'][data-key='nodes']").fill("0")
     page.click("#save-portfolio")
 
 

@@ -18,7 +18,10 @@ def test_a_real_comparison_job(tmp_path):
         "portfolios": [
             "status-quo",
             "public-health",
-            {"name": "naloxone only", "levers": [{"lever": "naloxone", "intensity": 10, "ramp": 1}]},
+            {
+                "name": "naloxone only",
+                "levers": [{"lever": "naloxone", "intensity": 10, "ramp": 1}],
+            },
         ],
         "runs": 8,
         "seed": 5,
@@ -39,3 +42,44 @@ def test_a_real_comparison_job(tmp_path):
         deaths = res["series"]["public-health"]["outcomes"]["opioid_deaths"]
         assert len(deaths["p50"]) == len(res["series"]["public-health"]["years"])
         assert "opioid_deaths" in client.get(f"/api/jobs/{job_id}/csv?table=series").text
+
+
+@pytest.mark.slow
+def test_fentsim_serve_answers(tmp_path):
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest_browser import free_port
+
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "fentsim.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--store",
+        str(tmp_path),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/presets", timeout=5) as r:
+                    presets = json.load(r)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.time() < deadline, "fentsim serve did not answer"
+                time.sleep(0.3)
+        assert "essay" in {p["name"] for p in presets}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b"fentsim" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert (tmp_path / "jobs").is_dir()

@@ -92,7 +92,6 @@ def serve(
     store: Annotated[Path, typer.Option(help="folder for job files (created if missing)")] = Path(
         "fentsim-store"
     ),
-    workers: Annotated[int, typer.Option(help="comparison jobs run at once")] = 1,
 ) -> None:
     """Serve the web dashboard and its HTTP API (OpenAPI schema at /openapi.json)."""
     import uvicorn
@@ -101,9 +100,8 @@ def serve(
 
     if not 0 < port < 65536:
         raise UserError(f"--port is {port}; allowed: 1 to 65535")
-    if workers < 1:
-        raise UserError(f"--workers is {workers}; it must be at least 1")
     print(
         f"fentsim dashboard on http://{host}:{port}/ (jobs in {store.resolve()})", file=sys.stderr
     )
-    uvicorn.run(create_app(store, workers=workers), host=host, port=port, log_level="warning")
+    app_ = create_app(store, warm=True)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..model.result import SimResult
 from .html import PALETTE
@@ -58,6 +58,37 @@ def _style(ax: Any, title: str = "", ylabel: str = "", numeric_y: bool = True) -
         ax.spines[side].set_visible(False)
     if numeric_y:
         ax.yaxis.set_major_formatter(FuncFormatter(_human))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _layout(
+    fig: Figure,
+    nrow: int = 1,
+    ncol: int = 1,
+    left: float = 0.85,
+    top: float = 0.45,
+    bottom: float = 0.55,
+    right: float = 0.25,
+    gap_h: float = 0.75,
+    gap_w: float = 0.9,
+) -> None:
+    """Fixed margins in inches (much cheaper than ``tight_layout``, which draws the figure)."""
+    w, h = fig.get_size_inches()
+    ax_w = max((w - left - right - (ncol - 1) * gap_w) / ncol, 0.5)
+    ax_h = max((h - top - bottom - (nrow - 1) * gap_h) / nrow, 0.5)
+    fig.subplots_adjust(
+        left=left / w,
+        right=1 - right / w,
+        bottom=bottom / h,
+        top=1 - top / h,
+        wspace=gap_w / ax_w,
+        hspace=gap_h / ax_h,
+    )
+
+
+def _label_room(labels: Sequence[str], size: float = 8.5) -> float:
+    """Inches needed left of the axes for tick labels of this many characters."""
+    return 0.25 + 0.0075 * size * max((len(str(x)) for x in labels), default=4)
 
 
 def colour(i: int) -> str:
@@ -111,7 +142,7 @@ def fan_chart(
     for j in range(len(names), nrow * ncol):
         axes[j // ncol][j % ncol].set_visible(False)
     fig.suptitle(title + " — bands: 50% and 90% of runs", fontsize=11, x=0.01, ha="left")
-    fig.tight_layout()
+    _layout(fig, nrow, ncol, top=0.75)
     return fig
 
 
@@ -147,7 +178,7 @@ def interval_bars(
     _style(ax, title, numeric_y=False)
     ax.xaxis.set_major_formatter(FuncFormatter(_human))
     ax.set_xlabel(xlabel + (" (%)" if share else ""), fontsize=9)
-    fig.tight_layout()
+    _layout(fig, left=_label_room(names, 9))
     return fig
 
 
@@ -156,7 +187,7 @@ def overlay(
     outcomes: Sequence[tuple[str, str, str]],
     first_year: int | None = None,
 ) -> Figure:
-    """Portfolios overlaid (median and 90% band), one panel per ``(outcome, title, unit)``.
+    """Portfolios overlaid (median and 50% band), one panel per ``(outcome, title, unit)``.
 
     A portfolio's band starts the year before it departs from the first portfolio's runs, so
     shared history is drawn once (in the first portfolio's colour).
@@ -174,7 +205,7 @@ def overlay(
                 res.years >= first_year if first_year is not None else np.ones(len(res.years), bool)
             )
             x = res.outcomes[name][:, sel]
-            lo, med, hi = np.quantile(x, [0.05, 0.5, 0.95], axis=0)
+            lo, med, hi = np.quantile(x, [0.25, 0.5, 0.75], axis=0)
             years = res.years[sel]
             own = np.ones(len(years), bool)
             if i and x.shape == ref[:, sel].shape:
@@ -186,7 +217,7 @@ def overlay(
         ax.legend(fontsize=7, frameon=False)
     for j in range(n, nrow * ncol):
         axes[j // ncol][j % ncol].set_visible(False)
-    fig.tight_layout()
+    _layout(fig, nrow, ncol)
     return fig
 
 
@@ -223,7 +254,7 @@ def fit_panels(series: Sequence[Mapping[str, Any]]) -> Figure:
         ax.legend(fontsize=7, frameon=False)
     for j in range(n, nrow * ncol):
         axes[j // ncol][j % ncol].set_visible(False)
-    fig.tight_layout()
+    _layout(fig, nrow, ncol, gap_w=1.0)
     return fig
 
 
@@ -263,7 +294,7 @@ def tornado(
     ax.xaxis.set_major_formatter(FuncFormatter(_human))
     ax.set_xlabel(xlabel, fontsize=9)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    fig.tight_layout()
+    _layout(fig, left=_label_room(names, 8))
     return fig
 
 
@@ -276,6 +307,7 @@ def prim_boxes(boxes: Sequence[Mapping[str, Any]]) -> Figure:
     nlim = max((len(b["limits"]) for b in boxes), default=1)
     fig = Figure(figsize=(9, (0.4 * nlim + 1.0) * max(n, 1)))
     axes = fig.subplots(max(n, 1), 1, squeeze=False)
+    all_labels: list[str] = []
     for k, box in enumerate(boxes):
         ax = axes[k][0]
         labels = []
@@ -285,11 +317,12 @@ def prim_boxes(boxes: Sequence[Mapping[str, Any]]) -> Figure:
             ax.barh(i, 1.0, color="#e3e7ec", height=0.6)
             ax.barh(i, b - a, left=a, color=colour(k), height=0.6)
             labels.append(f"{param}  [{lo:.3g}, {hi:.3g}]")
+        all_labels.extend(labels)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel("position within the prior range", fontsize=8)
         ax.set_title(str(box["name"]), fontsize=10, loc="left")
         ax.tick_params(labelsize=8)
-    fig.tight_layout()
+    _layout(fig, max(n, 1), 1, left=_label_room(all_labels, 8), gap_h=0.7)
     return fig

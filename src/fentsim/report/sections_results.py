@@ -167,7 +167,8 @@ def violence(ctx: ReportContext) -> str:
                 "violence.png",
                 f,
                 "homicides and civilian harm",
-                "Median (line) and 90% band of runs per portfolio.",
+                "Median (line) and middle 50% of runs (band) per portfolio; where portfolios share "
+                "their history, one band is drawn.",
             )
         )
     else:
@@ -212,7 +213,8 @@ def supply(ctx: ReportContext) -> str:
                 "supply.png",
                 f,
                 "fentanyl supply, seizures and purity",
-                "Median (line) and 90% band of runs per portfolio.",
+                "Median (line) and middle 50% of runs (band) per portfolio; where portfolios share "
+                "their history, one band is drawn.",
             )
         )
     if missing:

@@ -100,15 +100,24 @@ def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def create_app(
-    store: str | Path = "fentsim-store", backend: Backend | None = None, workers: int = 1
+    store: str | Path = "fentsim-store",
+    backend: Backend | None = None,
+    workers: int = 1,
+    warm: bool = False,
 ) -> FastAPI:
-    """The API and dashboard, keeping job files under ``store/jobs``."""
+    """The API and dashboard, keeping job files under ``store/jobs``.
+
+    ``warm``: at start-up, load the catalogue and compile the model with a tiny run in the
+    background, so the first real request does not pay for it (``fentsim serve`` does this).
+    """
     backend = backend or FentsimBackend()
     jobs = JobManager(store, backend, workers=workers)
     report_lock = threading.Lock()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm and hasattr(backend, "warm"):
+            threading.Thread(target=backend.warm, name="fentsim-warm", daemon=True).start()
         yield
         jobs.shutdown()
 

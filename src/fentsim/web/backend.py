@@ -14,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -22,6 +24,7 @@ from ..report import inputs
 from .models import JobRequest, LeverInfo, LeverSetting, PortfolioSpec, PresetInfo
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 
 class Backend(Protocol):
@@ -105,7 +108,14 @@ def scenario_text(spec: PortfolioSpec) -> str:
 
 
 class FentsimBackend:
-    """The real backend: :mod:`fentsim.policy` and :func:`fentsim.analysis.compare.compare`."""
+    """The real backend: :mod:`fentsim.policy` and :func:`fentsim.analysis.compare.compare`.
+
+    Model runs are serialised by one process-wide lock: the model's compiled kernels run on
+    Numba's thread pool, whose default (workqueue) layer aborts the process when two Python
+    threads enter it at once (a job, the start-up warm-up, a report recomputation).
+    """
+
+    model_lock = threading.Lock()
 
     def levers(self) -> list[LeverInfo]:
         out = []
@@ -153,6 +163,15 @@ class FentsimBackend:
                 out.append(self.portfolio(p))
         return out
 
+    def warm(self) -> None:
+        """Load the catalogue and compile the model (a 2-run status-quo comparison); never raises."""
+        try:
+            self.levers()
+            self.presets()
+            self.compare(["status-quo"], 2, 0, (2026, 2035), lambda *a: None)
+        except Exception:  # warming is an optimisation; a real request reports any error
+            log.debug("warm-up failed", exc_info=True)
+
     def portfolio(self, spec: PortfolioSpec) -> Any:
         """A :class:`fentsim.policy.Portfolio` from a lever-by-lever spec (validated there)."""
         parse = inputs.need("fentsim.policy", "parse_scenario")
@@ -168,6 +187,7 @@ class FentsimBackend:
     ) -> Any:
         from ..report.context import trajectory_outputs
 
-        return inputs.run_comparison(
-            portfolios, runs, seed, window, progress=progress, keep=trajectory_outputs()
-        )
+        with self.model_lock:
+            return inputs.run_comparison(
+                portfolios, runs, seed, window, progress=progress, keep=trajectory_outputs()
+            )

@@ -251,6 +251,17 @@
     return pre + Math.round(v).toLocaleString("en-US");
   }
 
+  function fmtCompact(v, kind) {
+    if (v === null || v === undefined || !isFinite(v)) return "—";
+    if (kind === "%") return (100 * v).toFixed(1) + "%";
+    const a = Math.abs(v);
+    const pre = kind === "$" ? "$" : "";
+    if (a >= 1e9) return pre + +(v / 1e9).toPrecision(3) + "bn";
+    if (a >= 1e6) return pre + +(v / 1e6).toPrecision(3) + "M";
+    if (a >= 1e4) return pre + +(v / 1e3).toPrecision(3) + "k";
+    return pre + Math.round(v).toLocaleString("en-US");
+  }
+
   function renderTable(comparison) {
     const names = Object.keys(comparison.portfolios);
     const cols = COLUMNS.filter(([key]) => names.some((n) => comparison.portfolios[n][key]));
@@ -261,7 +272,7 @@
       for (const [key, , kind] of cols) {
         const s = row[key];
         html += !s || s.mean === null ? "<td>—</td>" :
-          `<td>${fmtNumber(s.mean, kind)}<span class="iv">${fmtNumber(s.p05, kind)} – ${fmtNumber(s.p95, kind)}</span></td>`;
+          `<td>${fmtNumber(s.mean, kind)}<span class="iv">${fmtCompact(s.p05, kind)} – ${fmtCompact(s.p95, kind)}</span></td>`;
       }
       html += "</tr>";
     });

@@ -61,8 +61,9 @@
       yMax = 0;
       for (const s of series) for (const v of (s.p95 || s.p50)) yMax = Math.max(yMax, v);
     }
-    const yTicks = ticks(0, yMax > 0 ? yMax * 1.05 : 1, 5);
-    const yTop = yTicks[yTicks.length - 1];
+    const yStep = niceStep(yMax > 0 ? yMax * 1.05 : 1, 5);
+    const yTop = Math.ceil((yMax > 0 ? yMax * 1.05 : 1) / yStep) * yStep;
+    const yTicks = ticks(0, yTop, 5);
     const x0 = years[0], x1 = years[years.length - 1];
     const sx = (y) => M.left + ((y - x0) / Math.max(x1 - x0, 1)) * (W - M.left - M.right);
     const sy = (v) => H - M.bottom - (v / yTop) * (H - M.top - M.bottom);
