@@ -9,8 +9,10 @@ import pytest
 
 from fentsim.calibration.bayes import SMCSettings
 from fentsim.calibration.posterior_io import load_posterior
+from fentsim.calibration.validate import CALIBRATED_LAYERS, calibrated_names
 from fentsim.cli import main
 from fentsim.cli.analysis_cmd import SMC_MOVES
+from fentsim.params import load_registry
 
 TINY = ["--draws", "48", "--particles", "16", "--groups", "2", "--max-moves", "2", "--seed", "3"]
 
@@ -55,7 +57,8 @@ def test_calibrate_stores_a_loadable_posterior(capsys, tmp_path):
     assert post.meta["through"] == 2018 and post.meta["seed"] == 3 and post.n_draws == 16
     assert post.values.shape == (16, len(post.names))
     assert {"opioid_deaths", "people_in_moud"} <= set(doc["fit"])
-    assert all(name.startswith(("init_", "od_", "cfr_")) or name for name in post.names)
+    # observed exposure: the demand layer's calibrate = true parameters, nothing else
+    assert post.names == calibrated_names(load_registry(), CALIBRATED_LAYERS["observed"])
 
 
 @pytest.mark.parametrize(
