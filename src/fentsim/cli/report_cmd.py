@@ -10,6 +10,7 @@ Examples::
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +25,18 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _progress(label: str, done: int, total: int) -> None:
-    print(f"fentsim report: {label} ({done}/{total})", file=sys.stderr, flush=True)
+class _Progress:
+    """Progress on stderr: a line when the stage changes, else at most one a second."""
+
+    def __init__(self) -> None:
+        self.label, self.when = "", 0.0
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if label != self.label or now - self.when >= 1.0 or done == total:
+            pct = f" {100 * done / total:.0f}%" if total else ""
+            print(f"fentsim report: {label}{pct}", file=sys.stderr, flush=True)
+            self.label, self.when = label, now
 
 
 @app.command("report")
@@ -75,7 +86,7 @@ def report(
     opts = ReportOptions(
         tuple(names), runs, seed, (first, last), exposure, analyses, sensitivity_samples
     )
-    rep = build_report(opts, progress=_progress)
+    rep = build_report(opts, progress=_Progress())
     path = rep.write(out, png_dir)
     for section, reason in rep.missing.items():
         print(f"fentsim report: {section}: not available: {reason}", file=sys.stderr)

@@ -58,7 +58,7 @@ def _style(ax: Any, title: str = "", ylabel: str = "", numeric_y: bool = True) -
         ax.spines[side].set_visible(False)
     if numeric_y:
         ax.yaxis.set_major_formatter(FuncFormatter(_human))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
 
 
 def _layout(
@@ -301,7 +301,8 @@ def tornado(
 def prim_boxes(boxes: Sequence[Mapping[str, Any]]) -> Figure:
     """Scenario-discovery boxes: each restricted parameter's range within its prior range.
 
-    Each box: ``name`` and ``limits`` — a list of ``(parameter, low, high, prior_low, prior_high)``.
+    Each box: ``name`` and ``limits`` — a list of ``(parameter, low, high, prior_low, prior_high)``
+    — and optionally ``weak``: parameters whose restriction is drawn pale (poorly supported).
     """
     n = len(boxes)
     nlim = max((len(b["limits"]) for b in boxes), default=1)
@@ -315,13 +316,14 @@ def prim_boxes(boxes: Sequence[Mapping[str, Any]]) -> Figure:
             span = (float(phi) - float(plo)) or 1.0
             a, b = (float(lo) - float(plo)) / span, (float(hi) - float(plo)) / span
             ax.barh(i, 1.0, color="#e3e7ec", height=0.6)
-            ax.barh(i, b - a, left=a, color=colour(k), height=0.6)
+            weak = param in box.get("weak", ())
+            ax.barh(i, b - a, left=a, color=colour(k), alpha=0.35 if weak else 1.0, height=0.6)
             labels.append(f"{param}  [{lo:.3g}, {hi:.3g}]")
         all_labels.extend(labels)
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
-        ax.set_xlabel("position within the prior range", fontsize=8)
+        ax.set_xlabel("position within the range sampled", fontsize=8)
         ax.set_title(str(box["name"]), fontsize=10, loc="left")
         ax.tick_params(labelsize=8)
     _layout(fig, max(n, 1), 1, left=_label_room(all_labels, 8), gap_h=0.7)

@@ -198,6 +198,7 @@ def discovery(ctx: ReportContext) -> str:
             + notes
         )
     box = res.box
+    weak = {str(k) for k, r in frame.iterrows() if r["qp"] > 0.05}
     limits = [
         (str(k), r["lower"], r["upper"], r["range_lower"], r["range_upper"])
         for k, r in frame.iterrows()
@@ -205,7 +206,7 @@ def discovery(ctx: ReportContext) -> str:
     img = _add(
         ctx,
         "scenario_discovery.png",
-        fig.prim_boxes([{"name": res.meta.get("question", "box"), "limits": limits}]),
+        fig.prim_boxes([{"name": res.meta.get("question", "box"), "limits": limits, "weak": weak}]),
         "scenario discovery box",
         "Each bar: the box's range of a parameter within the range sampled.",
     )
@@ -215,7 +216,7 @@ def discovery(ctx: ReportContext) -> str:
             f"{r['lower']:.4g}",
             f"{r['upper']:.4g}",
             f"{r['range_lower']:.4g} – {r['range_upper']:.4g}",
-            f"{r['qp']:.3g}",
+            f"{r['qp']:.3g}" + (" (weak)" if str(k) in weak else ""),
         ]
         for k, r in frame.iterrows()
     ]
@@ -223,8 +224,8 @@ def discovery(ctx: ReportContext) -> str:
         f"<p>Question: {question} (share of runs where it does: "
         f"{fmt_share(res.meta.get('share_of_interest'))}). The box below holds {fmt_share(box.coverage)} of "
         f"those runs (coverage); {fmt_share(box.density)} of the runs inside it are such runs (density); it "
-        f"contains {fmt_share(box.mass)} of all runs (mass). Quasi-p-values above 0.05 flag restrictions "
-        "the data hardly support.</p>"
+        f"contains {fmt_share(box.mass)} of all runs (mass). A quasi-p-value above 0.05 marks a "
+        "restriction the runs hardly support (drawn pale, flagged 'weak').</p>"
     )
     return (
         stats + img + table(["Parameter", "Low", "High", "Range sampled", "Quasi-p"], rows) + notes
