@@ -81,6 +81,9 @@ class SerialExecutor(Executor):
 class ProcessExecutor(Executor):
     """Runs chunks on ``workers`` local processes.
 
+    Workers start fresh (never ``fork``), so, as with any ``multiprocessing`` code, a script
+    that uses this executor must guard its entry point with ``if __name__ == "__main__":``.
+
     Args:
         workers: number of worker processes (default: the CPU count).
         start_method: ``forkserver`` or ``spawn`` (default: ``forkserver`` where available).
