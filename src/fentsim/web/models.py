@@ -32,7 +32,7 @@ Name = Annotated[
     ),
 ]
 LeverName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
-Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, strict=True)]
 OptionKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 #: an option is a switch (``consent = true``) or a mix of shares (``target_mix = {labs = 0.5, …}``)
 OptionValue = bool | dict[OptionKey, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]]
@@ -83,8 +83,10 @@ class JobRequest(_Strict):
         description="preset names (GET /api/presets) or custom portfolios; the first is the reference",
         examples=[["status-quo", "essay", "public-health"]],
     )
-    runs: int = Field(500, ge=1, le=MAX_RUNS, description=f"parameter draws (at most {MAX_RUNS})")
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    runs: int = Field(
+        500, ge=1, le=MAX_RUNS, strict=True, description=f"parameter draws (at most {MAX_RUNS})"
+    )
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
     window: tuple[Year, Year] = Field(
         (2026, 2035), description="years over which outcomes are summed"
     )
