@@ -1,0 +1,130 @@
+"""Crossing into the United States: eight modes, detection, adaptive routing, seizures.
+
+Modes: port-of-entry passenger vehicles, commercial vehicles and pedestrians; between ports;
+tunnels; maritime; drones; mail and express. Each mode ``k`` has a detection probability
+
+* ports: ``1 − (1 − d0_k)(1 − e_scan · coverage)`` — non-intrusive scanning of a share of vehicles
+  (coverage: base + the 2022–26 rollout + the ``poe_scanning_*`` levers);
+* between ports: ``1 − (1 − d0)(1 − e_wall · b)(1 − e_staff · s)`` with barrier saturation
+  ``b = miles / (miles + half)`` and ``s`` the share of between-port crossings stopped (Border
+  Patrol agents freed from migrant processing);
+* other modes: ``d0_k``.
+
+**Adaptive routing (the balloon effect).** Traffickers move the share of flow on each mode, with
+inertia (time constant ``route_adjust_time``), toward a quantal-response target
+``w_k · exp(−β · d_k)``; the between-port attraction is further multiplied by ``1 − s`` and by
+``exp(−penalty · b)`` (the barrier's cost). Raising detection on one mode shifts flow to the others,
+as NarcoLogic (Magliocca et al. 2019, PNAS) and Dell (2015, AER) document for cocaine.
+
+Seizures are pure kg; CBP reports gross weight, so ``cbp_seizures_lb`` divides by the purity of
+seized material, ``seized_purity · (1 − ω + ω · potency)``, a wide uncertain parameter.
+
+Example:
+    >>> round(saturation(700.0, 700.0), 2)
+    0.5
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+MODES: tuple[str, ...] = (
+    "poe_passenger", "poe_commercial", "poe_pedestrian", "between_ports",
+    "tunnel", "maritime", "drone", "mail",
+)  # fmt: skip
+N_MODE = len(MODES)
+POE_MODES = 3  #: the first three modes are at ports of entry
+POV, COM, PED, BP = 0, 1, 2, 3
+
+PARAMS: tuple[str, ...] = (
+    *(f"route_weight_{m}" for m in MODES),
+    *(f"detect_base_{m}" for m in MODES),
+    "route_risk_sensitivity", "route_adjust_time", "scan_detect_passenger", "scan_detect_commercial",
+    "scan_passenger_base", "scan_commercial_base", "hist_scan_passenger_target",
+    "hist_scan_commercial_target", "barrier_detect_max", "barrier_half_miles", "barrier_route_penalty",
+    "immigration_detect_gain", "hist_immigration_suspension", "seized_purity",
+    "seized_purity_potency_weight",
+)  # fmt: skip
+W0 = 0
+D0 = N_MODE
+(BETA, _TAU, E_SCAN_P, E_SCAN_C, SCAN_P0, SCAN_C0, SCAN_P1, SCAN_C1, E_WALL, WALL_HALF, WALL_PEN,
+ E_STAFF, HIST_IMMIG, SEIZED_PURITY, PURITY_POT) = range(2 * N_MODE, len(PARAMS))  # fmt: skip
+K_ROUTE = len(PARAMS)  #: monthly fraction of the gap to target route shares closed
+N_COLS = K_ROUTE + 1
+
+LB_PER_KG = 2.20462  #: pounds per kilogram (CBP reports pounds)
+
+
+def derived(P: np.ndarray) -> np.ndarray:
+    """Append the monthly routing adjustment fraction and normalise the mode weights."""
+    n = P.shape[0]
+    out = np.empty((n, N_COLS))
+    out[:, : len(PARAMS)] = P
+    w = out[:, W0 : W0 + N_MODE]
+    w /= w.sum(axis=1, keepdims=True)
+    out[:, K_ROUTE] = -np.expm1(-1.0 / P[:, _TAU])
+    return out
+
+
+@njit(cache=True, inline="always")
+def saturation(x: float, half: float) -> float:
+    """``x / (x + half)``: the share of the maximum effect reached at level ``x`` (0 for x ≤ 0)."""
+    if x <= 0.0:
+        return 0.0
+    return x / (x + half)
+
+
+@njit(cache=True, parallel=True)
+def crossing_policy(P, cov_p, cov_c, miles, stopped, det, target):
+    """Detection ``det`` and target route shares ``target`` ``(n, 8)`` for the policies in force.
+
+    Args:
+        P: crossing parameter matrix (with derived columns).
+        cov_p, cov_c: scanning coverage of passenger and commercial vehicles (fractions).
+        miles: new barrier miles in place.
+        stopped: share of between-port crossings stopped (immigration suspension).
+    """
+    n = P.shape[0]
+    for i in prange(n):
+        p = P[i]
+        for k in range(N_MODE):
+            det[i, k] = p[D0 + k]
+        det[i, POV] = 1.0 - (1.0 - p[D0 + POV]) * (1.0 - p[E_SCAN_P] * min(max(cov_p[i], 0.0), 1.0))
+        det[i, COM] = 1.0 - (1.0 - p[D0 + COM]) * (1.0 - p[E_SCAN_C] * min(max(cov_c[i], 0.0), 1.0))
+        b = saturation(miles[i], p[WALL_HALF])
+        s = min(max(stopped[i], 0.0), 1.0)
+        det[i, BP] = 1.0 - (1.0 - p[D0 + BP]) * (1.0 - p[E_WALL] * b) * (1.0 - p[E_STAFF] * s)
+        tot = 0.0
+        for k in range(N_MODE):
+            t = p[W0 + k] * math.exp(-p[BETA] * det[i, k])
+            if k == BP:
+                t *= (1.0 - s) * math.exp(-p[WALL_PEN] * b)
+            target[i, k] = t
+            tot += t
+        for k in range(N_MODE):
+            target[i, k] /= tot
+
+
+@njit(cache=True, inline="always")
+def route_month(P, i, S, route, C, target, det, sent, acc, off):
+    """Update route shares ``S[i, route:+8]`` and return ``(seized, seized at ports)`` for ``sent`` kg.
+
+    ``C[i, target:+8]`` and ``C[i, det:+8]`` are the cached target shares and detection
+    probabilities; ``acc[i, off:off + 8]`` accumulates the kg seized on each mode.
+    """
+    seized = 0.0
+    poe = 0.0
+    k_route = P[i, K_ROUTE]
+    for k in range(N_MODE):
+        sh = S[i, route + k]
+        sh += (C[i, target + k] - sh) * k_route
+        S[i, route + k] = sh
+        x = sent * sh * C[i, det + k]
+        acc[i, off + k] += x
+        seized += x
+        if k < POE_MODES:
+            poe += x
+    return seized, poe

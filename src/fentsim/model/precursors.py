@@ -1,0 +1,175 @@
+"""Precursor chemicals: sources, controls, substitution and shipping to Mexican labs (kg/month).
+
+Four sources supply the key precursors (NPP, 4-ANPP, 4-AP, 1-boc-4-AP and their pre-precursors):
+China direct, China via third countries, India, and Mexican domestic synthesis of pre-precursors.
+Imported precursors travel by maritime container, air cargo or parcel.
+
+* **Controls** make a share of each source's supply network unavailable. Control stringency ``c``
+  (in [0, 1]) is the sum of (i) a listing pressure that jumps when chemicals are listed and decays
+  as suppliers switch to unlisted analogues (RAND's Pardo: suppliers "acting like water"), (ii)
+  enforcement-cooperation steps, and (iii) the ``precursor_controls`` lever. Availability of source
+  ``j`` is ``a_j = 1 − e_j · min(c, 1)`` with exposure ``e_j`` (China direct 1; India low; domestic 0).
+* **Substitution** is lagged: each source keeps a supply capacity that moves, with its own time
+  constant, toward its share of the producers' need. Shares follow a Luce (multinomial-logit with
+  log-utility) choice: attraction ``b_j · a_j · ok_j / cost_j`` where ``ok_j`` is the shipping
+  success rate of imported sources. A control cuts supply at once; the other sources grow into the
+  gap over months to years.
+* **Shipping**: mode shares move with inertia toward a logit target ``w_m · exp(−β · loss_m)``;
+  ``maritime_interdiction`` raises the maritime loss rate; shipments shift to air and parcel.
+
+Quantities are kg of precursor; ``precursor_yield`` converts them to kg of pure fentanyl.
+
+Example:
+    >>> round(availability(0.5, 0.4), 3)
+    0.8
+    >>> fill_fraction(orders=50.0, offered=200.0)
+    0.25
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+SOURCES: tuple[str, ...] = ("china_direct", "china_via_third", "india", "mexico_domestic")
+SHIP_MODES: tuple[str, ...] = ("maritime", "air", "parcel")
+N_SRC = len(SOURCES)
+N_SHIP = len(SHIP_MODES)
+N_IMPORTED = 3  #: the first three sources ship across the sea or by air; domestic does not
+
+#: registry parameters of this module, in the column order of the precursor parameter matrix
+PARAMS: tuple[str, ...] = (
+    "src_weight_china_direct", "src_weight_china_third", "src_weight_india", "src_weight_domestic",
+    "src_cost_china_direct", "src_cost_china_third", "src_cost_india", "src_cost_domestic",
+    "src_control_china_direct", "src_control_china_third", "src_control_india",
+    "src_adjust_time_china_direct", "src_adjust_time_china_third", "src_adjust_time_india",
+    "src_adjust_time_domestic",
+    "ship_weight_maritime", "ship_weight_air", "ship_weight_parcel",
+    "ship_loss_maritime", "ship_loss_air", "ship_loss_parcel",
+    "ship_risk_sensitivity", "ship_adjust_time", "maritime_inspection_detect",
+    "precursor_yield", "src_headroom", "precursor_cover",
+    "listing_effect", "listing_decay_time", "ctrl_cooperation_step", "precursor_controls_effect",
+)  # fmt: skip
+
+# derived columns appended after PARAMS (see :func:`derived`)
+(_W0, _W1, _W2, _W3, _C0, _C1, _C2, _C3, _E0, _E1, _E2, _T0, _T1, _T2, _T3,
+ _SW0, _SW1, _SW2, _SL0, _SL1, _SL2, _SBETA, _STAU, _MDET,
+ YIELD, HEADROOM, COVER, LIST_EFF, LIST_TAU, COOP_STEP, PC_EFF) = range(len(PARAMS))  # fmt: skip
+K_SRC = len(PARAMS)  #: first of 4 columns: monthly adjustment fraction of each source's capacity
+K_SHIP = K_SRC + N_SRC  #: monthly adjustment fraction of shipping shares
+LIST_DECAY = K_SHIP + 1  #: monthly survival of the listing pressure
+INCLUSIVE_REF = LIST_DECAY + 1  #: Σ b_j / cost_j, the Luce inclusive value with no controls
+N_COLS = INCLUSIVE_REF + 1
+
+
+def derived(P: np.ndarray) -> np.ndarray:
+    """Append derived columns (monthly adjustment fractions, normalised weights) to ``P``.
+
+    ``P`` is ``(n, len(PARAMS))`` in registry units; source and shipping weights are normalised
+    to sum to 1 per run. Time constants are in months.
+    """
+    n = P.shape[0]
+    out = np.empty((n, N_COLS))
+    out[:, : len(PARAMS)] = P
+    w = out[:, _W0 : _W3 + 1]
+    w /= w.sum(axis=1, keepdims=True)
+    sw = out[:, _SW0 : _SW2 + 1]
+    sw /= sw.sum(axis=1, keepdims=True)
+    out[:, K_SRC : K_SRC + N_SRC] = -np.expm1(-1.0 / P[:, _T0 : _T3 + 1])
+    out[:, K_SHIP] = -np.expm1(-1.0 / P[:, _STAU])
+    out[:, LIST_DECAY] = np.exp(-1.0 / P[:, LIST_TAU])
+    out[:, INCLUSIVE_REF] = (w / P[:, _C0 : _C3 + 1]).sum(axis=1)
+    return out
+
+
+@njit(cache=True, inline="always")
+def availability(stringency: float, exposure: float) -> float:
+    """Share of a source's supply network still operating under control ``stringency``."""
+    return 1.0 - exposure * min(stringency, 1.0)
+
+
+@njit(cache=True, inline="always")
+def fill_fraction(orders: float, offered: float) -> float:
+    """Share of the offered supply that the producers' orders take (at most 1)."""
+    if offered <= 0.0:
+        return 0.0
+    return min(orders / offered, 1.0)
+
+
+@njit(cache=True, parallel=True)
+def shipping_policy(
+    P: np.ndarray, inspect: np.ndarray, loss: np.ndarray, target: np.ndarray
+) -> None:
+    """Shipping loss rates and target mode shares for a maritime inspection level (per run).
+
+    ``loss`` and ``target`` are ``(n, 3)`` outputs. Maritime loss:
+    ``1 − (1 − base) · (1 − inspected · p_detect)``; targets: ``w_m · exp(−β · loss_m)``, normalised.
+    """
+    n = P.shape[0]
+    for i in prange(n):
+        p = P[i]
+        loss[i, 0] = 1.0 - (1.0 - p[_SL0]) * (1.0 - min(inspect[i], 1.0) * p[_MDET])
+        loss[i, 1] = p[_SL1]
+        loss[i, 2] = p[_SL2]
+        tot = 0.0
+        for m in range(N_SHIP):
+            t = p[_SW0 + m] * math.exp(-p[_SBETA] * loss[i, m])
+            target[i, m] = t
+            tot += t
+        for m in range(N_SHIP):
+            target[i, m] /= tot
+
+
+@njit(cache=True, inline="always")
+def precursor_month(
+    P, i, S, cap, ship, C, ship_target, loss, stringency, need, inventory, supplied
+):
+    """One month of the precursor chain for run ``i``; returns ``(arrived, lost, shipped, cost_index)``.
+
+    Args:
+        P: precursor parameter matrix (row ``i`` is the run's).
+        S: supply state; ``S[i, cap:cap+4]`` source capacities (kg/month) and
+            ``S[i, ship:ship+3]`` shipping mode shares, both updated in place.
+        C: policy cache; ``C[i, ship_target:+3]`` target shares and ``C[i, loss:+3]`` loss rates.
+        stringency: control stringency this month.
+        need: precursor the labs need this month at full capacity (kg).
+        inventory: precursor held at the labs (kg).
+        supplied: output ``(n, 4)``: kg shipped from each source this month (row ``i``).
+    """
+    ok = 0.0
+    k_ship = P[i, K_SHIP]
+    for m in range(N_SHIP):
+        v = S[i, ship + m]
+        v += (C[i, ship_target + m] - v) * k_ship
+        S[i, ship + m] = v
+        ok += v * (1.0 - C[i, loss + m])
+    inclusive = 0.0
+    for j in range(N_SRC):
+        a = availability(stringency, P[i, _E0 + j]) if j < N_IMPORTED else 1.0
+        supplied[i, j] = a  # hold availability until the capacities are updated
+        inclusive += P[i, _W0 + j] * a * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
+    orders = max(need * (1.0 + P[i, COVER]) - inventory, 0.0)
+    offered = 0.0
+    scale = need * P[i, HEADROOM] / inclusive if inclusive > 0.0 else 0.0
+    for j in range(N_SRC):
+        a = supplied[i, j]
+        att = P[i, _W0 + j] * a * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
+        c = S[i, cap + j]
+        c += (att * scale - c) * P[i, K_SRC + j]
+        S[i, cap + j] = c
+        supplied[i, j] = a * c
+        offered += a * c
+    fill = fill_fraction(orders, offered)
+    imported = 0.0
+    shipped = 0.0
+    for j in range(N_SRC):
+        x = supplied[i, j] * fill
+        supplied[i, j] = x
+        shipped += x
+        if j < N_IMPORTED:
+            imported += x
+    lost = imported * (1.0 - ok)
+    cost_index = P[i, INCLUSIVE_REF] / inclusive if inclusive > 0.0 else np.inf
+    return shipped - lost, lost, shipped, cost_index

@@ -1,0 +1,407 @@
+"""The supply chain component: precursors → synthesis in Mexico → staging → crossing (kg/month).
+
+One compiled kernel (:func:`supply_kernel`) advances every run one month, calling the formulas of
+:mod:`~fentsim.model.precursors`, :mod:`~fentsim.model.production` and
+:mod:`~fentsim.model.crossing`. Policy-dependent quantities that change only when a policy changes
+(detection, route and shipping targets) are recomputed by those modules' policy kernels when their
+inputs change. Historical policies come from :mod:`~fentsim.model.history`; the plan adds lever
+levels on top (status quo = empty plan).
+
+Mass balance, every month (cumulative accumulators ``cum_*``, see :meth:`Supply.balance`):
+
+* precursor: shipped = lost in shipping + arrived; arrived + initial inventory = inventory +
+  seized in labs + used;
+* product: used · yield = produced = staged stock − initial stock + seized in Mexico + sent;
+  sent = seized at the border + delivered.
+
+Signals written to ``ctx`` for the market and violence components (this month's values):
+``fentanyl_delivered_kg``, ``leadership_removals`` (count), ``cartel_war`` (internal-war intensity)
+and ``fentanyl_production_kg`` (kg synthesised in Mexico).
+It reads ``illicit_users`` (demand), ``mexico_cooperation`` (violence, last month) and
+``potency`` (market, last month; for the gross weight of seizures).
+
+Example:
+    >>> from fentsim.params import ParamSet, load_registry
+    >>> from fentsim.model.clock import Clock
+    >>> from fentsim.model.engine import simulate
+    >>> ps = ParamSet.point(load_registry())
+    >>> res = simulate(ps, clock=Clock(1999, 2003))  # the coupled model (supply → market → demand …)
+    >>> bool((res.outcomes["fentanyl_delivered_kg"] >= 0).all())
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..params import ParamSet
+from ..policy.plan import PolicyPlan
+from . import crossing as cx
+from . import precursors as pc
+from . import production as pr
+from .clock import DT, Clock
+from .history import H, history_drivers
+from .recorder import Recorder
+from .supply_channels import base_shares, channels_month
+from .supply_io import (
+    ACC,
+    CUM,
+    LEVERS,
+    MONTH_DECEMBER,
+    MONTH_SEPTEMBER,
+    OUTPUTS,
+    ST,
+    flush,
+    flush_fiscal,
+    military_options,
+    q_ref_kg,
+)
+
+N_CUM = len(CUM)
+USD_PER_MILLION = 1e6
+AID_UNIT_MUSD = 100.0  #: aid effect sizes are per USD 100 million a year
+
+# column indices (module constants so numba folds them)
+H_AID, H_KINGPIN, H_LISTINGS, H_CLASS, H_COOPSTEP = (H[k] for k in ("aid_on", "kingpin_on", "listings", "classwide", "coop_steps"))  # fmt: skip
+H_SANCT, H_FTO, H_WAR = H["sanctions_on"], H["fto_on"], H["war_start"]
+H_SCAN, H_MILES, H_IMMIG = H["scanning"], H["barrier_miles"], H["immigration_on"]
+ST_ADOPT, ST_CAP, ST_SHIP, ST_LAB, ST_INT = (ST[k] for k in ("adoption", "cap", "ship", "lab", "integrity"))  # fmt: skip
+ST_PINV, ST_STAGE, ST_ROUTE, ST_LIST, ST_WAR, ST_LOSS = (ST[k] for k in ("pinv", "stage", "route", "listing", "war", "loss"))  # fmt: skip
+ST_DIRECT = ST["direct"]
+MAIL = cx.MODES.index("mail")
+C_DET, C_RT, C_SLOSS, C_SHIPT = 0, cx.N_MODE, 2 * cx.N_MODE, 2 * cx.N_MODE + pc.N_SHIP
+C_BPCOST = C_SHIPT + pc.N_SHIP
+N_CACHE = C_BPCOST + 1
+(A_CBP, A_PRE, A_PRE_SEIZED, A_SRC, A_PROD, A_SEIZED_MX, A_SEIZED, A_POE, A_DELIVERED, A_REMOVALS,
+ A_COST, A_LAB, A_ADOPT, A_RATE, A_STRING, A_MODE, A_DIRECT, A_ENF, A_LABSEIZED, A_FIN, A_LAUNDER,
+ A_REVENUE, A_NODE, A_AVAIL, A_BPFLOW, A_SHIPLOST) = (ACC[k] for k in (
+    "cbp", "pre", "pre_seized", "src", "prod", "seized_mx", "seized", "poe", "delivered", "removals",
+    "cost", "lab", "adopt", "rate", "stringency", "mode", "direct", "enforcement", "lab_seized",
+    "fin_cost", "laundering", "revenue", "node_hit", "availability", "bp_flow", "ship_lost"))  # fmt: skip
+(CU_SHIPPED, CU_LOST, CU_ARRIVED, CU_PSEIZED, CU_USED, CU_PRODUCED, CU_NODE, CU_SENT, CU_BSEIZED,
+ CU_DELIVERED, CU_DSENT, CU_DSEIZED, CU_DDELIVERED) = range(N_CUM)  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def supply_kernel(
+    S, PP, PR, PX, cache, lev, h, mil, users, coop, potency, q_ref, acc, cum, out, supplied, base, audit
+):
+    """Advance the supply state ``S`` (n, len(ST)) one month for every run.
+
+    ``PP``/``PR``/``PX``: precursor, production and crossing parameter matrices; ``cache``: the
+    policy-derived detection, route and shipping targets; ``lev`` (len(LEVERS), n) plan levels;
+    ``h`` this month's history drivers; ``mil`` (leadership, labs, nodes, unilateral) options;
+    ``acc`` (n, len(ACC)) annual accumulators; ``cum`` (n, len(CUM)) mass-balance accumulators;
+    ``out`` (4, n): delivered kg, leadership removals, war intensity, kg produced for ``ctx``; ``supplied``
+    (n, 4) scratch space for the kg shipped by each source; ``base`` the 1999 shares (channel
+    outputs); ``audit`` whether to keep the mass-balance ledger ``cum``.
+    """
+    n = S.shape[0]
+    for i in prange(n):
+        aid_units = (PR[i, pr.HIST_AID] / USD_PER_MILLION * h[H_AID] + lev[0, i]) / AID_UNIT_MUSD
+        fto = h[H_FTO] + lev[1, i]  # designations in force plus further ones (the lever)
+        sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT] + lev[2, i]
+        ops = lev[3, i]
+        cp = coop[i]
+
+        # enforcement this month: removals (count), lab and node hit fractions
+        removals = (
+            PR[i, pr.REM0] * cp
+            + PR[i, pr.KINGPIN] * h[H_KINGPIN]
+            + PR[i, pr.AID_REM] * aid_units * cp
+        ) * DT
+        removals += PR[i, pr.MIL_REM] * ops * mil[0]
+        lab_hit = pr.hit_fraction(
+            (PR[i, pr.LAB0] + PR[i, pr.AID_LAB] * aid_units) * cp * DT
+            + PR[i, pr.MIL_LAB] * ops * mil[1]
+        )
+        node_hit = pr.hit_fraction(PR[i, pr.NODE0] * cp * DT + PR[i, pr.MIL_NODE] * ops * mil[2])
+
+        # adoption and capacity
+        war = S[i, ST_WAR] * PR[i, pr.WAR_DECAY] + h[H_WAR]
+        S[i, ST_WAR] = war
+        adopt = pr.bass_step(S[i, ST_ADOPT], PR[i, pr.BASS_P], PR[i, pr.BASS_Q], DT)
+        S[i, ST_ADOPT] = adopt
+        r = S[i, ST_LOSS]
+        drag = pr.financial_drag(sanctions, fto, PR, i)
+        capability = adopt * PR[i, pr.KAPPA] * users[i] * q_ref[i] * (1.0 - drag)
+        pc_level = lev[4, i]
+        direct_avail = 1.0 - PR[i, pr.DIRECT_CTRL] * min(
+            h[H_CLASS] + PP[i, pc.PC_EFF] * pc_level, 1.0
+        )
+        direct_target = capability * PR[i, pr.DIRECT_SHARE] * direct_avail
+        target = (capability - direct_target) * (1.0 + PR[i, pr.OMEGA] * r / (1.0 - r))
+        lab_destroyed = (S[i, ST_LAB] + S[i, ST_LAB + 1] + S[i, ST_LAB + 2]) * lab_hit
+        q_cap = pr.org_month(PR, i, S, ST_LAB, ST_INT, target, removals, lab_hit, war)
+
+        # finished fentanyl mailed directly from China
+        direct = S[i, ST_DIRECT] + (direct_target - S[i, ST_DIRECT]) * PR[i, pr.K_DIRECT]
+        S[i, ST_DIRECT] = direct
+        d_seized = direct * PR[i, pr.DIRECT_DETECT]
+
+        # precursors
+        listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS]
+        S[i, ST_LIST] = listing
+        stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP] + PP[i, pc.PC_EFF] * pc_level
+        y = PP[i, pc.YIELD]
+        arrived, lost, shipped, cost_index = pc.precursor_month(
+            PP,
+            i,
+            S,
+            ST_CAP,
+            ST_SHIP,
+            cache,
+            C_SHIPT,
+            C_SLOSS,
+            stringency,
+            q_cap / y,
+            S[i, ST_PINV],
+            supplied,
+        )
+        inv = S[i, ST_PINV] + arrived
+        p_seized = inv * lab_hit
+        inv -= p_seized
+        produced = min(q_cap, inv * y)
+        used = produced / y
+        S[i, ST_PINV] = max(inv - used, 0.0)
+
+        # staging in Mexico and crossing
+        stage = S[i, ST_STAGE] + produced
+        node = stage * node_hit
+        stage -= node
+        sent = stage * PR[i, pr.K_CROSS]
+        S[i, ST_STAGE] = stage - sent
+        seized, poe = cx.route_month(PX, i, S, ST_ROUTE, cache, C_RT, C_DET, sent, acc, A_MODE)
+        S[i, ST_LOSS] = seized / sent if sent > 0.0 else r
+        delivered = sent - seized + direct - d_seized
+
+        # outputs and ledgers
+        w = PX[i, cx.PURITY_POT]
+        gross = (
+            seized / (PX[i, cx.SEIZED_PURITY] * (1.0 - w + w * potency[i]))
+            + d_seized / PR[i, pr.DIRECT_PURITY]
+        )
+        acc[i, A_CBP] += gross * cx.LB_PER_KG
+        acc[i, A_MODE + MAIL] += d_seized
+        acc[i, A_DIRECT] += direct
+        seized += d_seized
+        poe += d_seized
+        acc[i, A_PRE] += arrived
+        acc[i, A_PRE_SEIZED] += lost + p_seized
+        for j in range(pc.N_SRC):
+            acc[i, A_SRC + j] += supplied[i, j]
+        acc[i, A_PROD] += produced
+        acc[i, A_SEIZED_MX] += node
+        acc[i, A_SEIZED] += seized
+        acc[i, A_POE] += poe
+        acc[i, A_DELIVERED] += delivered
+        acc[i, A_REMOVALS] += removals
+        acc[i, A_COST] += cost_index
+        for o in range(pr.N_ORG):
+            acc[i, A_LAB + o] += S[i, ST_LAB + o]
+        acc[i, A_ADOPT] += adopt
+        acc[i, A_RATE] += S[i, ST_LOSS]
+        acc[i, A_STRING] += min(stringency, 1.0)
+        acc[i, A_ENF] += aid_units * AID_UNIT_MUSD * cp
+        acc[i, A_LABSEIZED] += lab_destroyed
+        acc[i, A_FIN] += drag
+        acc[i, A_LAUNDER] += PR[i, pr.SANC_DRAG] * sanctions * (1.0 + PR[i, pr.FTO_BOOST] * fto)
+        acc[i, A_REVENUE] += produced * (1.0 - drag)
+        acc[i, A_NODE] += node_hit
+        avail = PP[i, pc._W0 + pc.N_SRC - 1]  # domestic: always available
+        for j in range(pc.N_IMPORTED):
+            avail += PP[i, pc._W0 + j] * pc.availability(stringency, PP[i, pc._E0 + j])
+        acc[i, A_AVAIL] += avail
+        acc[i, A_BPFLOW] += sent * S[i, ST_ROUTE + cx.BP]
+        acc[i, A_SHIPLOST] += lost
+        channels_month(S, i, cache, C_DET, C_BPCOST, base, acc)
+        out[0, i] = delivered
+        out[1, i] = removals
+        out[2, i] = war
+        out[3, i] = produced
+        if not audit:
+            continue
+        cum[i, CU_SHIPPED] += shipped
+        cum[i, CU_LOST] += lost
+        cum[i, CU_ARRIVED] += arrived
+        cum[i, CU_PSEIZED] += p_seized
+        cum[i, CU_USED] += used
+        cum[i, CU_PRODUCED] += produced
+        cum[i, CU_NODE] += node
+        cum[i, CU_SENT] += sent
+        cum[i, CU_BSEIZED] += seized - d_seized
+        cum[i, CU_DELIVERED] += delivered - direct + d_seized
+        cum[i, CU_DSENT] += direct
+        cum[i, CU_DSEIZED] += d_seized
+        cum[i, CU_DDELIVERED] += direct - d_seized
+
+
+def _matrix(p: ParamSet, names: tuple[str, ...]) -> np.ndarray:
+    """``(n, len(names))`` matrix of parameters (one row per run)."""
+    return np.ascontiguousarray(np.column_stack([np.asarray(p[k], dtype=float) for k in names]))
+
+
+CROSSING_LEVERS = (
+    "poe_scanning_passenger",
+    "poe_scanning_commercial",
+    "border_barrier",
+    "immigration_suspension",
+)
+
+
+def _scalar(v) -> bool:
+    return np.ndim(v) == 0
+
+
+class Supply:
+    """Model component: the supply chain (see the module docstring)."""
+
+    name = "supply"
+    outputs = OUTPUTS
+
+    def __init__(self, audit: bool = False):
+        #: keep the cumulative mass-balance ledger (for :meth:`balance`; off on the fast path)
+        self.audit = audit
+
+    def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
+        n = p.n
+        self.n = n
+        self.PP = pc.derived(_matrix(p, pc.PARAMS))
+        self.PR = pr.derived(_matrix(p, pr.PARAMS))
+        self.PX = cx.derived(_matrix(p, cx.PARAMS))
+        self.q_ref = q_ref_kg(np.asarray(p["consumption_per_user"], dtype=float))
+        self.hist = np.array(history_drivers(clock))  # writable copy
+        self.S = np.zeros((n, ST["_size"]))
+        self.cache = np.zeros((n, N_CACHE))
+        self.acc = np.zeros((n, ACC["_size"]))
+        self.cum = np.zeros((n, N_CUM))
+        self.lev = np.zeros((len(LEVERS), n))
+        self.out = np.zeros((4, n))
+        self.supplied = np.zeros((n, pc.N_SRC))
+        self.ones = np.ones(n)
+        self.initial = np.zeros((2, n))  # precursor inventory and staged stock at the start
+        self._cross_key: object = None
+        self._ship_key: object = None
+        self._mil: tuple[int, np.ndarray] | None = None
+        self._started = False
+        ctx["fentanyl_delivered_kg"] = self.out[0]
+        ctx["leadership_removals"] = self.out[1]
+        ctx["cartel_war"] = self.out[2]
+        ctx["fentanyl_production_kg"] = self.out[3]
+        ctx.setdefault("mexico_cooperation", np.ones(n))
+
+    # ------------------------------------------------------------------ policy-derived caches
+    def _policy(self, m: int, plan: PolicyPlan) -> None:
+        h, px = self.hist[m], self.PX
+        lv = [plan.level(k, m) for k in CROSSING_LEVERS]
+        key = (h[H_SCAN], h[H_MILES], h[H_IMMIG], *lv) if all(map(_scalar, lv)) else None
+        if key is None or key != self._cross_key:
+            c = self.cache
+            cov_p = px[:, cx.SCAN_P0] + (px[:, cx.SCAN_P1] - px[:, cx.SCAN_P0]) * h[H_SCAN] + lv[0]
+            cov_c = px[:, cx.SCAN_C0] + (px[:, cx.SCAN_C1] - px[:, cx.SCAN_C0]) * h[H_SCAN] + lv[1]
+            miles = np.broadcast_to(h[H_MILES] + np.asarray(lv[2], dtype=float), (self.n,))
+            stopped = px[:, cx.HIST_IMMIG] * h[H_IMMIG] + lv[3]
+            det, rt = np.empty((self.n, cx.N_MODE)), np.empty((self.n, cx.N_MODE))
+            cx.crossing_policy(px, cov_p, cov_c, np.ascontiguousarray(miles), stopped, det, rt)
+            c[:, C_DET : C_DET + cx.N_MODE] = det
+            c[:, C_RT : C_RT + cx.N_MODE] = rt
+            c[:, C_BPCOST] = np.exp(px[:, cx.WALL_PEN] * miles / (miles + px[:, cx.WALL_HALF]))
+            self._cross_key = key
+        mi = plan.level("maritime_interdiction", m)
+        key = mi if _scalar(mi) else None
+        if key is None or key != self._ship_key:
+            loss, tgt = np.empty((self.n, pc.N_SHIP)), np.empty((self.n, pc.N_SHIP))
+            pc.shipping_policy(
+                self.PP,
+                np.ascontiguousarray(np.broadcast_to(mi, (self.n,)), dtype=float),
+                loss,
+                tgt,
+            )
+            self.cache[:, C_SLOSS : C_SLOSS + pc.N_SHIP] = loss
+            self.cache[:, C_SHIPT : C_SHIPT + pc.N_SHIP] = tgt
+            self._ship_key = key
+
+    def _start(self, ctx: dict[str, np.ndarray]) -> None:
+        """Initial state in 1999: capacity in line with the initial adoption, stocks at steady state."""
+        S, PP, PR, _PX, c = self.S, self.PP, self.PR, self.PX, self.cache
+        users = np.asarray(ctx["illicit_users"], dtype=float)
+        S[:, ST_ADOPT] = PR[:, pr.A0]
+        capability = PR[:, pr.A0] * PR[:, pr.KAPPA] * users * self.q_ref
+        S[:, ST_DIRECT] = capability * PR[:, pr.DIRECT_SHARE]  # no controls in 1999
+        target = capability - S[:, ST_DIRECT]
+        S[:, ST_LAB : ST_LAB + pr.N_ORG] = PR[:, pr.OW0 : pr.OW2 + 1] * target[:, None]
+        S[:, ST_INT : ST_INT + pr.N_ORG] = 1.0
+        eff = np.ones((self.n, pr.N_ORG))
+        eff[:, -1] = PR[:, pr.OTHERS_EFF]
+        q_cap = (S[:, ST_LAB : ST_LAB + pr.N_ORG] * eff).sum(axis=1)
+        need = q_cap / PP[:, pc.YIELD]
+        ship_t = c[:, C_SHIPT : C_SHIPT + pc.N_SHIP]
+        ok = (ship_t * (1.0 - c[:, C_SLOSS : C_SLOSS + pc.N_SHIP])).sum(axis=1)
+        att = PP[:, pc._W0 : pc._W3 + 1] / PP[:, pc._C0 : pc._C3 + 1]
+        att[:, : pc.N_IMPORTED] *= ok[:, None]
+        att /= att.sum(axis=1, keepdims=True)
+        S[:, ST_CAP : ST_CAP + pc.N_SRC] = att * (need * PP[:, pc.HEADROOM])[:, None]
+        S[:, ST_SHIP : ST_SHIP + pc.N_SHIP] = ship_t
+        S[:, ST_ROUTE : ST_ROUTE + cx.N_MODE] = c[:, C_RT : C_RT + cx.N_MODE]
+        S[:, ST_PINV] = need * PP[:, pc.COVER]
+        k = PR[:, pr.K_CROSS]
+        S[:, ST_STAGE] = q_cap * (1.0 - k) / k
+        S[:, ST_LOSS] = (c[:, C_RT : C_RT + cx.N_MODE] * c[:, C_DET : C_DET + cx.N_MODE]).sum(
+            axis=1
+        )
+        self.base = base_shares(S)
+        self.initial[0] = S[:, ST_PINV]
+        self.initial[1] = S[:, ST_STAGE]
+        self._started = True
+
+    def _military(self, plan: PolicyPlan) -> np.ndarray:
+        if self._mil is None or self._mil[0] != id(plan):
+            self._mil = (id(plan), military_options(plan))
+        return self._mil[1]
+
+    # ------------------------------------------------------------------ one month
+    def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
+        self._policy(m, plan)
+        if not self._started:
+            self._start(ctx)
+        for j, name in enumerate(LEVERS):
+            self.lev[j] = plan.level(name, m)
+        supply_kernel(
+            self.S, self.PP, self.PR, self.PX, self.cache, self.lev, self.hist[m], self._military(plan),
+            ctx["illicit_users"], ctx["mexico_cooperation"], ctx.get("potency", self.ones), self.q_ref,
+            self.acc, self.cum, self.out, self.supplied, self.base, self.audit,
+        )  # fmt: skip
+        month = m % 12
+        if month == MONTH_SEPTEMBER:
+            flush_fiscal(rec, m, self.acc)
+        if month == MONTH_DECEMBER:
+            flush(rec, m, self.acc)
+
+    # ------------------------------------------------------------------ checks
+    def balance(self) -> dict[str, np.ndarray]:
+        """Mass-balance residuals per run (kg; each should be ~0 up to rounding; needs ``audit``)."""
+        if not self.audit:
+            raise RuntimeError("Supply(audit=True) keeps the mass-balance ledger")
+        c, S, y = self.cum, self.S, self.PP[:, pc.YIELD]
+        col = {k: c[:, j] for j, k in enumerate(CUM)}
+        return {
+            "shipping": col["shipped"] - col["lost"] - col["arrived"],
+            "precursor_stock": col["arrived"]
+            + self.initial[0]
+            - S[:, ST_PINV]
+            - col["seized_labs"]
+            - col["used"],
+            "synthesis": col["used"] * y - col["produced"],
+            "staging": col["produced"]
+            + self.initial[1]
+            - S[:, ST_STAGE]
+            - col["seized_mexico"]
+            - col["sent"],
+            "crossing": col["sent"] - col["seized_border"] - col["delivered"],
+            "direct": col["direct_sent"] - col["direct_seized"] - col["direct_delivered"],
+        }
+
+    def stocks(self) -> np.ndarray:
+        """All state values that are stocks (capacities, inventories, shares); must stay ≥ 0."""
+        return self.S

@@ -1,0 +1,95 @@
+"""Channel outputs of the security levers that summarise the supply state (recorded monthly).
+
+The lever catalogue (``policy/levers.toml``) names the model quantities each lever moves; the
+supply component records them under those names. This module computes the ones that compare the
+current state with the 1999 pattern or read the policy cache:
+
+* ``flow_displaced_to_other_modes``: the balloon effect — the share of border seizures that
+  traffickers avoid by having moved flow between modes since 1999:
+  ``1 − Σ share_k·d_k / Σ share1999_k·d_k`` at the current detection probabilities ``d``;
+* ``precursor_substitution``: the same for the precursor sources' capacity shares and the shipping
+  mode shares (average of the two);
+* ``production_dispersal``: the fragmented pool's share of lab capacity; ``lab_capacity``;
+* detection probabilities and the between-port crossing cost from the policy cache.
+
+Example:
+    >>> import numpy as np
+    >>> round(float(displacement(np.array([0.5, 0.5]), np.array([1.0, 0.0]))), 2)
+    0.5
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .crossing import BP, COM, N_MODE, POV
+from .precursors import N_SHIP, N_SRC
+from .production import N_ORG
+from .supply_io import ACC, ST
+
+#: columns of the 1999 base-share matrix: source capacity shares, shipping shares, route shares
+B_SRC, B_SHIP, B_ROUTE = 0, N_SRC, N_SRC + N_SHIP
+N_BASE = B_ROUTE + N_MODE
+_CAP, _SHIP, _ROUTE, _LAB = ST["cap"], ST["ship"], ST["route"], ST["lab"]
+_DET, _COST, _DISP, _SUBST, _DISPERSAL, _LABTOT = (
+    ACC["detect"],
+    ACC["bp_cost"],
+    ACC["displaced"],
+    ACC["substitution"],
+    ACC["dispersal"],
+    ACC["lab_total"],
+)
+
+
+@njit(cache=True, inline="always")
+def displacement(shares: np.ndarray, base: np.ndarray) -> float:
+    """Half the L1 distance between two share vectors (in [0, 1])."""
+    d = 0.0
+    for k in range(shares.shape[0]):
+        d += abs(shares[k] - base[k])
+    return 0.5 * d
+
+
+def base_shares(S: np.ndarray) -> np.ndarray:
+    """The 1999 shares (sources' capacity, shipping modes, crossing modes) of each run."""
+    out = np.empty((S.shape[0], N_BASE))
+    cap = S[:, _CAP : _CAP + N_SRC]
+    out[:, B_SRC:B_SHIP] = cap / np.maximum(cap.sum(axis=1, keepdims=True), 1e-300)
+    out[:, B_SHIP:B_ROUTE] = S[:, _SHIP : _SHIP + N_SHIP]
+    out[:, B_ROUTE:] = S[:, _ROUTE : _ROUTE + N_MODE]
+    return out
+
+
+@njit(cache=True, inline="always")
+def channels_month(S, i, C, det, bp_cost, base, acc):
+    """Add run ``i``'s channel values this month to the annual accumulators ``acc``.
+
+    ``C[i, det:det+8]`` are the cached detection probabilities and ``C[i, bp_cost]`` the
+    between-port crossing cost; ``base`` holds the 1999 shares (:func:`base_shares`).
+    """
+    acc[i, _DET] += C[i, det + POV]
+    acc[i, _DET + 1] += C[i, det + COM]
+    acc[i, _DET + 2] += C[i, det + BP]
+    acc[i, _COST] += C[i, bp_cost]
+    actual = 0.0
+    fixed = 0.0
+    for k in range(N_MODE):
+        actual += S[i, _ROUTE + k] * C[i, det + k]
+        fixed += base[i, B_ROUTE + k] * C[i, det + k]
+    acc[i, _DISP] += 1.0 - actual / fixed if fixed > 0.0 else 0.0
+    tot = 0.0
+    for j in range(N_SRC):
+        tot += S[i, _CAP + j]
+    d = 0.0
+    for j in range(N_SRC):
+        d += abs((S[i, _CAP + j] / tot if tot > 0.0 else 0.0) - base[i, B_SRC + j])
+    ship = 0.0
+    for m in range(N_SHIP):
+        ship += abs(S[i, _SHIP + m] - base[i, B_SHIP + m])
+    acc[i, _SUBST] += 0.25 * (d + ship)
+    lab = 0.0
+    for o in range(N_ORG):
+        lab += S[i, _LAB + o]
+    acc[i, _LABTOT] += lab
+    acc[i, _DISPERSAL] += S[i, _LAB + N_ORG - 1] / lab if lab > 0.0 else 0.0
