@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from fentsim.ensemble import DaskExecutor, LeverDesign, ProcessExecutor, SerialExecutor, evaluate
+from fentsim.ensemble import (
+    DaskExecutor,
+    LeverDesign,
+    ProcessExecutor,
+    SerialExecutor,
+    evaluate,
+    make_executor,
+)
+from fentsim.errors import UserError
 from test_ensemble_toy import assert_bitwise, toy_experiment
 
 
@@ -46,7 +54,27 @@ def test_dask_local_cluster_is_bitwise_identical(experiment, reference):
         assert_bitwise(
             evaluate(experiment, executor=ex, chunk=64, kind="params"), reference["params"]
         )
+        # the same cluster reached by address, as `--scheduler tcp://HOST:PORT` does
+        with DaskExecutor(ex._client.scheduler.address) as remote:
+            assert remote.workers == 2
+            assert_bitwise(evaluate(experiment, executor=remote, chunk=64), reference["summary"])
     assert ex._client is None and ex._cluster is None
+
+
+def test_make_executor_picks_from_cli_options():
+    assert isinstance(make_executor(1), SerialExecutor)
+    assert isinstance(make_executor(2), ProcessExecutor)
+    assert isinstance(make_executor(1, kind="process"), ProcessExecutor)
+    assert isinstance(make_executor(2, kind="dask"), DaskExecutor)
+    assert make_executor(1, "tcp://127.0.0.1:1").scheduler == "tcp://127.0.0.1:1"
+    for bad in (
+        {"workers": 0},
+        {"kind": "gpu"},
+        {"scheduler": "localhost:8786"},
+        {"scheduler": "tcp://x:1", "kind": "process"},
+    ):
+        with pytest.raises(UserError):
+            make_executor(**{"workers": 1, **bad})
 
 
 def test_serial_executor_is_the_default(experiment, reference):
