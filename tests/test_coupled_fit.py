@@ -20,7 +20,9 @@ from fentsim.params.projection import base_values
 
 CLOCK = Clock(1999, 2025)
 
-pytestmark = pytest.mark.skipif(not shipped_fitted_path().exists(), reason="no fitted supply point shipped")
+pytestmark = pytest.mark.skipif(
+    not shipped_fitted_path().exists(), reason="no fitted supply point shipped"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +50,18 @@ def test_cbp_seizures_within_a_factor_of_1_5_each_fiscal_year(fitted):
     _, res = fitted
     s = observations()["cbp_seizures_lb"]
     ratio = series(res, "cbp_seizures_lb", s.years) / s.obs
-    assert np.all((ratio > 1 / 1.5) & (ratio < 1.5)), dict(zip(s.years.tolist(), ratio.round(2).tolist(), strict=True))
+    assert np.all((ratio > 1 / 1.5) & (ratio < 1.5)), dict(
+        zip(s.years.tolist(), ratio.round(2).tolist(), strict=True)
+    )
 
 
 def test_most_seizures_are_at_ports_of_entry(fitted):
     _, res = fitted
     years = np.arange(2015, 2025)
-    share = series(res, "fentanyl_seized_poe_kg", years).sum() / series(res, "fentanyl_seized_kg", years).sum()
+    share = (
+        series(res, "fentanyl_seized_poe_kg", years).sum()
+        / series(res, "fentanyl_seized_kg", years).sum()
+    )
     assert 0.85 <= share <= 0.95
 
 

@@ -29,7 +29,8 @@ Supply volatility ``v`` (an exponential average of the relative monthly change i
 multiplies overdose incidence by ``max(floor, 1 + β_v · v)``; the prior of ``β_v`` spans both
 signs (unpredictable potency raises risk; caution in a volatile market lowers it).
 
-Writes ``ctx["fentanyl_share"]``, ``ctx["potency"]`` (``π / T``) and ``ctx["od_risk_supply"]``.
+Writes ``ctx["fentanyl_share"]``, ``ctx["potency"]`` (``π / T``), ``ctx["od_risk_supply"]`` and,
+for the supply side's gross weight of seizures, ``ctx["street_potency"]`` (``π``).
 
 Example:
     >>> share_potency(0.0, 0.9, 0.3)
@@ -127,8 +128,9 @@ def demand_factor(price: float, elasticity: float) -> float:
 
 
 @njit(cache=True, parallel=True)
-def market_kernel(S, P, delivered, users, share, potency, risk, acc, cum):
-    """Advance the market state ``S`` (n, 5) one month; write share, potency and risk (n,)."""
+def market_kernel(S, P, delivered, users, share, potency, street, risk, acc, cum):
+    """Advance the market state ``S`` (n, 5) one month; write share, potency (relative to users'
+    reference), street potency and risk (n,)."""
     n = S.shape[0]
     for i in prange(n):
         p, s, a, c = P[i], S[i], acc[i], cum[i]
@@ -146,6 +148,7 @@ def market_kernel(S, P, delivered, users, share, potency, risk, acc, cum):
         r = max(p[FLOOR], 1.0 + p[VOL_EFF] * s[VOL])
         share[i] = f
         potency[i] = pot / s[TOL]
+        street[i] = pot
         risk[i] = r
         a[0] += sold
         a[1] += seized
@@ -182,16 +185,18 @@ class Market:
         self.cum = np.zeros((n, 3))
         self.share = np.zeros(n)
         self.potency = pot0.copy()  # relative to users' reference potency (1.0 at the start)
+        self.street = pot0.copy()
         self.risk = np.ones(n)
         self.zeros = np.zeros(n)
         ctx["fentanyl_share"] = self.share
         ctx["potency"] = self.potency
         ctx["od_risk_supply"] = self.risk
+        ctx["street_potency"] = self.street
 
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
         market_kernel(
             self.S, self.P, ctx.get("fentanyl_delivered_kg", self.zeros), ctx["illicit_users"],
-            self.share, self.potency, self.risk, self.acc, self.cum,
+            self.share, self.potency, self.street, self.risk, self.acc, self.cum,
         )  # fmt: skip
         if m % 12 == MONTH_DECEMBER:
             t = np.ascontiguousarray(self.acc.T)

@@ -4,13 +4,14 @@ Four sources supply the key precursors (NPP, 4-ANPP, 4-AP, 1-boc-4-AP and their 
 China direct, China via third countries, India, and Mexican domestic synthesis of pre-precursors.
 Imported precursors travel by maritime container, air cargo or parcel.
 
-* **Controls** make a share of each source's supply network unavailable. Control stringency ``c``
+* **Controls** shut down a share of each source's operating supply network. Control stringency ``c``
   (in [0, 1]) is the sum of (i) a listing pressure that jumps when chemicals are listed and decays
   as suppliers switch to unlisted analogues (RAND's Pardo: suppliers "acting like water"), (ii)
   enforcement-cooperation steps, and (iii) the ``precursor_controls`` lever. Availability of source
   ``j`` is ``a_j = 1 − e_j · min(c, 1)`` with exposure ``e_j`` (China direct 1; India low; domestic 0).
-* **Substitution** is lagged: each source keeps a supply capacity that moves, with its own time
-  constant, toward its share of the producers' need. Shares follow a Luce (multinomial-logit with
+* **Substitution** is lagged: each source keeps an operating capacity that moves, with its own
+  time constant, toward its share of the producers' need; tighter controls first shut down the
+  share ``1 − a_now / a_before`` of a controlled source's capacity. Shares follow a Luce (multinomial-logit with
   log-utility) choice: attraction ``b_j · a_j · ok_j / cost_j`` where ``ok_j`` is the shipping
   success rate of imported sources. A control cuts supply at once; the other sources grow into the
   gap over months to years.
@@ -124,19 +125,23 @@ def shipping_policy(
 
 @njit(cache=True, inline="always")
 def precursor_month(
-    P, i, S, cap, ship, C, ship_target, loss, stringency, need, inventory, supplied
+    P, i, S, cap, ship, C, ship_target, loss, stringency, previous, need, inventory, supplied
 ):
     """One month of the precursor chain for run ``i``; returns ``(arrived, lost, shipped, cost_index)``.
 
     Args:
         P: precursor parameter matrix (row ``i`` is the run's).
-        S: supply state; ``S[i, cap:cap+4]`` source capacities (kg/month) and
+        S: supply state; ``S[i, cap:cap+4]`` operating capacity of each source (kg/month) and
             ``S[i, ship:ship+3]`` shipping mode shares, both updated in place.
         C: policy cache; ``C[i, ship_target:+3]`` target shares and ``C[i, loss:+3]`` loss rates.
-        stringency: control stringency this month.
+        stringency, previous: control stringency this month and last month.
         need: precursor the labs need this month at full capacity (kg).
         inventory: precursor held at the labs (kg).
         supplied: output ``(n, 4)``: kg shipped from each source this month (row ``i``).
+
+    Tighter controls shut down the share ``1 − a_now / a_before`` of a source's operating capacity
+    at once; capacity then regrows (or shrinks) toward the source's share of the need with the
+    source's time constant. Looser controls act only through that regrowth.
     """
     ok = 0.0
     k_ship = P[i, K_SHIP]
@@ -148,19 +153,22 @@ def precursor_month(
     inclusive = 0.0
     for j in range(N_SRC):
         a = availability(stringency, P[i, _E0 + j]) if j < N_IMPORTED else 1.0
+        if j < N_IMPORTED and stringency > previous:
+            before = availability(previous, P[i, _E0 + j])
+            if before > 0.0:
+                S[i, cap + j] *= a / before
         supplied[i, j] = a  # hold availability until the capacities are updated
         inclusive += P[i, _W0 + j] * a * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
     orders = max(need * (1.0 + P[i, COVER]) - inventory, 0.0)
     offered = 0.0
     scale = need * P[i, HEADROOM] / inclusive if inclusive > 0.0 else 0.0
     for j in range(N_SRC):
-        a = supplied[i, j]
-        att = P[i, _W0 + j] * a * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
+        att = P[i, _W0 + j] * supplied[i, j] * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
         c = S[i, cap + j]
         c += (att * scale - c) * P[i, K_SRC + j]
         S[i, cap + j] = c
-        supplied[i, j] = a * c
-        offered += a * c
+        supplied[i, j] = c
+        offered += c
     fill = fill_fraction(orders, offered)
     imported = 0.0
     shipped = 0.0

@@ -3,8 +3,7 @@
 One compiled kernel (:func:`supply_kernel`) advances every run one month, calling the formulas of
 :mod:`~fentsim.model.precursors`, :mod:`~fentsim.model.production` and
 :mod:`~fentsim.model.crossing`. Policy-dependent quantities that change only when a policy changes
-(detection, route and shipping targets) are recomputed by those modules' policy kernels when their
-inputs change. Historical policies come from :mod:`~fentsim.model.history`; the plan adds lever
+(detection, route and shipping targets) live in a cache (:mod:`~fentsim.model.supply_policy`). Historical policies come from :mod:`~fentsim.model.history`; the plan adds lever
 levels on top (status quo = empty plan).
 
 Mass balance, every month (cumulative accumulators ``cum_*``, see :meth:`Supply.balance`):
@@ -18,7 +17,11 @@ Signals written to ``ctx`` for the market and violence components (this month's 
 ``fentanyl_delivered_kg``, ``leadership_removals`` (count), ``cartel_war`` (internal-war intensity)
 and ``fentanyl_production_kg`` (kg synthesised in Mexico).
 It reads ``illicit_users`` (demand), ``mexico_cooperation`` (violence, last month) and
-``potency`` (market, last month; for the gross weight of seizures).
+``street_potency`` (market, last month; for the gross weight of seizures).
+
+Finished fentanyl mailed directly from China (before the 2019 class-wide scheduling) enters the US
+by mail and express with its own detection and purity; it has its own ledger:
+sent = seized + delivered.
 
 Example:
     >>> from fentsim.params import ParamSet, load_registry
@@ -57,6 +60,7 @@ from .supply_io import (
     military_options,
     q_ref_kg,
 )
+from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, PolicyCache
 
 N_CUM = len(CUM)
 USD_PER_MILLION = 1e6
@@ -65,14 +69,10 @@ AID_UNIT_MUSD = 100.0  #: aid effect sizes are per USD 100 million a year
 # column indices (module constants so numba folds them)
 H_AID, H_KINGPIN, H_LISTINGS, H_CLASS, H_COOPSTEP = (H[k] for k in ("aid_on", "kingpin_on", "listings", "classwide", "coop_steps"))  # fmt: skip
 H_SANCT, H_FTO, H_WAR = H["sanctions_on"], H["fto_on"], H["war_start"]
-H_SCAN, H_MILES, H_IMMIG = H["scanning"], H["barrier_miles"], H["immigration_on"]
 ST_ADOPT, ST_CAP, ST_SHIP, ST_LAB, ST_INT = (ST[k] for k in ("adoption", "cap", "ship", "lab", "integrity"))  # fmt: skip
 ST_PINV, ST_STAGE, ST_ROUTE, ST_LIST, ST_WAR, ST_LOSS = (ST[k] for k in ("pinv", "stage", "route", "listing", "war", "loss"))  # fmt: skip
-ST_DIRECT = ST["direct"]
+ST_DIRECT, ST_STRING = ST["direct"], ST["stringency"]
 MAIL = cx.MODES.index("mail")
-C_DET, C_RT, C_SLOSS, C_SHIPT = 0, cx.N_MODE, 2 * cx.N_MODE, 2 * cx.N_MODE + pc.N_SHIP
-C_BPCOST = C_SHIPT + pc.N_SHIP
-N_CACHE = C_BPCOST + 1
 (A_CBP, A_PRE, A_PRE_SEIZED, A_SRC, A_PROD, A_SEIZED_MX, A_SEIZED, A_POE, A_DELIVERED, A_REMOVALS,
  A_COST, A_LAB, A_ADOPT, A_RATE, A_STRING, A_MODE, A_DIRECT, A_ENF, A_LABSEIZED, A_FIN, A_LAUNDER,
  A_REVENUE, A_NODE, A_AVAIL, A_BPFLOW, A_SHIPLOST) = (ACC[k] for k in (
@@ -85,7 +85,24 @@ N_CACHE = C_BPCOST + 1
 
 @njit(cache=True, parallel=True)
 def supply_kernel(
-    S, PP, PR, PX, cache, lev, h, mil, users, coop, potency, q_ref, acc, cum, out, supplied, base, audit
+    S,
+    PP,
+    PR,
+    PX,
+    cache,
+    lev,
+    h,
+    mil,
+    users,
+    coop,
+    potency,
+    q_ref,
+    acc,
+    cum,
+    out,
+    supplied,
+    base,
+    audit,
 ):
     """Advance the supply state ``S`` (n, len(ST)) one month for every run.
 
@@ -144,6 +161,8 @@ def supply_kernel(
         listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS]
         S[i, ST_LIST] = listing
         stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP] + PP[i, pc.PC_EFF] * pc_level
+        previous = S[i, ST_STRING]
+        S[i, ST_STRING] = stringency
         y = PP[i, pc.YIELD]
         arrived, lost, shipped, cost_index = pc.precursor_month(
             PP,
@@ -155,6 +174,7 @@ def supply_kernel(
             C_SHIPT,
             C_SLOSS,
             stringency,
+            previous,
             q_cap / y,
             S[i, ST_PINV],
             supplied,
@@ -215,7 +235,7 @@ def supply_kernel(
         acc[i, A_AVAIL] += avail
         acc[i, A_BPFLOW] += sent * S[i, ST_ROUTE + cx.BP]
         acc[i, A_SHIPLOST] += lost
-        channels_month(S, i, cache, C_DET, C_BPCOST, base, acc)
+        channels_month(S, i, cache, C_DET, C_BPCOST, base, sent, acc)
         out[0, i] = delivered
         out[1, i] = removals
         out[2, i] = war
@@ -242,18 +262,6 @@ def _matrix(p: ParamSet, names: tuple[str, ...]) -> np.ndarray:
     return np.ascontiguousarray(np.column_stack([np.asarray(p[k], dtype=float) for k in names]))
 
 
-CROSSING_LEVERS = (
-    "poe_scanning_passenger",
-    "poe_scanning_commercial",
-    "border_barrier",
-    "immigration_suspension",
-)
-
-
-def _scalar(v) -> bool:
-    return np.ndim(v) == 0
-
-
 class Supply:
     """Model component: the supply chain (see the module docstring)."""
 
@@ -273,7 +281,8 @@ class Supply:
         self.q_ref = q_ref_kg(np.asarray(p["consumption_per_user"], dtype=float))
         self.hist = np.array(history_drivers(clock))  # writable copy
         self.S = np.zeros((n, ST["_size"]))
-        self.cache = np.zeros((n, N_CACHE))
+        self.policy = PolicyCache(self.PP, self.PX)
+        self.cache = self.policy.cache
         self.acc = np.zeros((n, ACC["_size"]))
         self.cum = np.zeros((n, N_CUM))
         self.lev = np.zeros((len(LEVERS), n))
@@ -281,8 +290,6 @@ class Supply:
         self.supplied = np.zeros((n, pc.N_SRC))
         self.ones = np.ones(n)
         self.initial = np.zeros((2, n))  # precursor inventory and staged stock at the start
-        self._cross_key: object = None
-        self._ship_key: object = None
         self._mil: tuple[int, np.ndarray] | None = None
         self._started = False
         ctx["fentanyl_delivered_kg"] = self.out[0]
@@ -290,37 +297,6 @@ class Supply:
         ctx["cartel_war"] = self.out[2]
         ctx["fentanyl_production_kg"] = self.out[3]
         ctx.setdefault("mexico_cooperation", np.ones(n))
-
-    # ------------------------------------------------------------------ policy-derived caches
-    def _policy(self, m: int, plan: PolicyPlan) -> None:
-        h, px = self.hist[m], self.PX
-        lv = [plan.level(k, m) for k in CROSSING_LEVERS]
-        key = (h[H_SCAN], h[H_MILES], h[H_IMMIG], *lv) if all(map(_scalar, lv)) else None
-        if key is None or key != self._cross_key:
-            c = self.cache
-            cov_p = px[:, cx.SCAN_P0] + (px[:, cx.SCAN_P1] - px[:, cx.SCAN_P0]) * h[H_SCAN] + lv[0]
-            cov_c = px[:, cx.SCAN_C0] + (px[:, cx.SCAN_C1] - px[:, cx.SCAN_C0]) * h[H_SCAN] + lv[1]
-            miles = np.broadcast_to(h[H_MILES] + np.asarray(lv[2], dtype=float), (self.n,))
-            stopped = px[:, cx.HIST_IMMIG] * h[H_IMMIG] + lv[3]
-            det, rt = np.empty((self.n, cx.N_MODE)), np.empty((self.n, cx.N_MODE))
-            cx.crossing_policy(px, cov_p, cov_c, np.ascontiguousarray(miles), stopped, det, rt)
-            c[:, C_DET : C_DET + cx.N_MODE] = det
-            c[:, C_RT : C_RT + cx.N_MODE] = rt
-            c[:, C_BPCOST] = np.exp(px[:, cx.WALL_PEN] * miles / (miles + px[:, cx.WALL_HALF]))
-            self._cross_key = key
-        mi = plan.level("maritime_interdiction", m)
-        key = mi if _scalar(mi) else None
-        if key is None or key != self._ship_key:
-            loss, tgt = np.empty((self.n, pc.N_SHIP)), np.empty((self.n, pc.N_SHIP))
-            pc.shipping_policy(
-                self.PP,
-                np.ascontiguousarray(np.broadcast_to(mi, (self.n,)), dtype=float),
-                loss,
-                tgt,
-            )
-            self.cache[:, C_SLOSS : C_SLOSS + pc.N_SHIP] = loss
-            self.cache[:, C_SHIPT : C_SHIPT + pc.N_SHIP] = tgt
-            self._ship_key = key
 
     def _start(self, ctx: dict[str, np.ndarray]) -> None:
         """Initial state in 1999: capacity in line with the initial adoption, stocks at steady state."""
@@ -350,7 +326,7 @@ class Supply:
         S[:, ST_LOSS] = (c[:, C_RT : C_RT + cx.N_MODE] * c[:, C_DET : C_DET + cx.N_MODE]).sum(
             axis=1
         )
-        self.base = base_shares(S)
+        self.base = base_shares(S, c[:, C_DET : C_DET + cx.N_MODE])
         self.initial[0] = S[:, ST_PINV]
         self.initial[1] = S[:, ST_STAGE]
         self._started = True
@@ -362,14 +338,14 @@ class Supply:
 
     # ------------------------------------------------------------------ one month
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
-        self._policy(m, plan)
+        self.policy.refresh(self.hist[m], plan, m)
         if not self._started:
             self._start(ctx)
         for j, name in enumerate(LEVERS):
             self.lev[j] = plan.level(name, m)
         supply_kernel(
             self.S, self.PP, self.PR, self.PX, self.cache, self.lev, self.hist[m], self._military(plan),
-            ctx["illicit_users"], ctx["mexico_cooperation"], ctx.get("potency", self.ones), self.q_ref,
+            ctx["illicit_users"], ctx["mexico_cooperation"], ctx.get("street_potency", self.ones), self.q_ref,
             self.acc, self.cum, self.out, self.supplied, self.base, self.audit,
         )  # fmt: skip
         month = m % 12

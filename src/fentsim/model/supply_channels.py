@@ -4,9 +4,10 @@ The lever catalogue (``policy/levers.toml``) names the model quantities each lev
 supply component records them under those names. This module computes the ones that compare the
 current state with the 1999 pattern or read the policy cache:
 
-* ``flow_displaced_to_other_modes``: the balloon effect — the share of border seizures that
-  traffickers avoid by having moved flow between modes since 1999:
-  ``1 − Σ share_k·d_k / Σ share1999_k·d_k`` at the current detection probabilities ``d``;
+* ``flow_displaced_to_other_modes``: the balloon effect, in kg — the flow that has moved, since
+  1999, onto the crossing modes whose detection has not risen (``Σ (share_k − share1999_k)`` over
+  those modes, times the flow sent this month). Raising detection on one mode pushes flow off it;
+  the part that lands on modes nobody has reinforced is counted;
 * ``precursor_substitution``: the same for the precursor sources' capacity shares and the shipping
   mode shares (average of the two);
 * ``production_dispersal``: the fragmented pool's share of lab capacity; ``lab_capacity``;
@@ -28,9 +29,11 @@ from .precursors import N_SHIP, N_SRC
 from .production import N_ORG
 from .supply_io import ACC, ST
 
-#: columns of the 1999 base-share matrix: source capacity shares, shipping shares, route shares
+#: columns of the 1999 base matrix: source capacity shares, shipping shares, route shares, detection
 B_SRC, B_SHIP, B_ROUTE = 0, N_SRC, N_SRC + N_SHIP
-N_BASE = B_ROUTE + N_MODE
+B_DET = B_ROUTE + N_MODE
+N_BASE = B_DET + N_MODE
+_RISEN = 1e-9  #: relative margin above the 1999 detection that counts as "reinforced"
 _CAP, _SHIP, _ROUTE, _LAB = ST["cap"], ST["ship"], ST["route"], ST["lab"]
 _DET, _COST, _DISP, _SUBST, _DISPERSAL, _LABTOT = (
     ACC["detect"],
@@ -51,18 +54,19 @@ def displacement(shares: np.ndarray, base: np.ndarray) -> float:
     return 0.5 * d
 
 
-def base_shares(S: np.ndarray) -> np.ndarray:
-    """The 1999 shares (sources' capacity, shipping modes, crossing modes) of each run."""
+def base_shares(S: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """The 1999 shares (sources' capacity, shipping modes, crossing modes) and detection ``det``."""
     out = np.empty((S.shape[0], N_BASE))
     cap = S[:, _CAP : _CAP + N_SRC]
     out[:, B_SRC:B_SHIP] = cap / np.maximum(cap.sum(axis=1, keepdims=True), 1e-300)
     out[:, B_SHIP:B_ROUTE] = S[:, _SHIP : _SHIP + N_SHIP]
-    out[:, B_ROUTE:] = S[:, _ROUTE : _ROUTE + N_MODE]
+    out[:, B_ROUTE:B_DET] = S[:, _ROUTE : _ROUTE + N_MODE]
+    out[:, B_DET:] = det
     return out
 
 
 @njit(cache=True, inline="always")
-def channels_month(S, i, C, det, bp_cost, base, acc):
+def channels_month(S, i, C, det, bp_cost, base, sent, acc):
     """Add run ``i``'s channel values this month to the annual accumulators ``acc``.
 
     ``C[i, det:det+8]`` are the cached detection probabilities and ``C[i, bp_cost]`` the
@@ -72,12 +76,11 @@ def channels_month(S, i, C, det, bp_cost, base, acc):
     acc[i, _DET + 1] += C[i, det + COM]
     acc[i, _DET + 2] += C[i, det + BP]
     acc[i, _COST] += C[i, bp_cost]
-    actual = 0.0
-    fixed = 0.0
+    moved = 0.0
     for k in range(N_MODE):
-        actual += S[i, _ROUTE + k] * C[i, det + k]
-        fixed += base[i, B_ROUTE + k] * C[i, det + k]
-    acc[i, _DISP] += 1.0 - actual / fixed if fixed > 0.0 else 0.0
+        if C[i, det + k] <= base[i, B_DET + k] * (1.0 + _RISEN):
+            moved += S[i, _ROUTE + k] - base[i, B_ROUTE + k]
+    acc[i, _DISP] += moved * sent
     tot = 0.0
     for j in range(N_SRC):
         tot += S[i, _CAP + j]

@@ -41,7 +41,7 @@ def _layout(spec: tuple[tuple[str, int], ...]) -> dict[str, int]:
 ST = _layout((
     ("adoption", 1), ("cap", len(SOURCES)), ("ship", 3), ("lab", len(ORGS)), ("integrity", len(ORGS)),
     ("pinv", 1), ("stage", 1), ("route", len(MODES)), ("listing", 1), ("war", 1), ("loss", 1),
-    ("direct", 1),
+    ("direct", 1), ("stringency", 1),
 ))  # fmt: skip
 
 #: annual accumulator columns
@@ -113,8 +113,8 @@ _SPEC: list[tuple[str, int, str, str, str]] = [
     ("poe_commercial_detection", ACC["detect"] + 1, "level", "fraction", "detection probability, port commercial vehicles"),
     ("between_port_detection", ACC["detect"] + 2, "level", "fraction", "detection probability between ports"),
     ("between_port_crossing_cost", ACC["bp_cost"], "level", "index", "crossing cost between ports (1 = no barrier)"),
-    ("flow_displaced_to_other_modes", ACC["displaced"], "level", "fraction",
-     "share of border seizures avoided by moving flow between modes since 1999 (balloon effect)"),
+    ("flow_displaced_to_other_modes", ACC["displaced"], "flow", "kg",
+     "fentanyl flow moved onto crossing modes whose detection has not risen since 1999 (balloon effect)"),
     *[(f"fentanyl_seized_kg_{m}", ACC["mode"] + k, "flow", "kg",
        f"pure fentanyl seized on mode {m}" + (" (incl. direct parcels from China)" if m == "mail" else ""))
       for k, m in enumerate(MODES)],
