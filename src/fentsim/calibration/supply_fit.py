@@ -22,8 +22,9 @@ opioid deaths (coupled)   NVSS / NCHS provisional                     log, sd 0.
 ========================  =========================================  ===================  =========
 
 The search samples the ``calibrate = true`` parameters of the supply, market and violence layers
-(plus :data:`JOINT_DEMAND`, demand parameters re-fitted jointly because the coupled potency
-differs from the observed-exposure input before 2022) in probit space of their prior quantiles:
+(optionally also :data:`JOINT_DEMAND`, demand parameters that could be re-fitted jointly because the
+coupled potency differs from the observed-exposure input before 2022; off by default, so the
+demand side's fit and posterior stay valid in coupled mode) in probit space of their prior quantiles:
 a Latin hypercube first, then repeated Gaussian fits to the elite (cross-entropy method), then
 rounds of shrinking Gaussian steps around the best candidates; every candidate stays inside its
 prior's support. All other parameters sit at their fitted (demand) or
@@ -102,7 +103,7 @@ class SupplyFitSettings:
     elite: int = 96
     last_year: int = 2024
     widen: float = 1.2
-    joint_demand: bool = True
+    joint_demand: bool = False  #: also re-fit :data:`JOINT_DEMAND` (off: hold the demand fit)
     refine: int = 12  #: local rounds after the cross-entropy phase (Gaussian steps around the best)
     refine_parents: int = 24
     refine_sd: tuple[float, float] = (0.3, 0.02)  #: step size (probit units), first and last round
@@ -258,6 +259,19 @@ def loss(res: SimResult, ps: ParamSet, obs: dict[str, Series], part: str = "all"
     return np.where(np.isfinite(total), total, np.inf)
 
 
+def fit_base(registry: Registry) -> dict[str, float]:
+    """Values of the parameters the fit holds fixed: registry points with the demand fit applied.
+
+    The shipped supply fit is *not* applied (so a refit starts from the demand side's own values,
+    in particular for :data:`JOINT_DEMAND`).
+    """
+    from .demand_fit import load_fitted
+
+    values = {name: p.value for name, p in registry.items()}
+    values.update({k: v for k, v in load_fitted().items() if k in registry})
+    return values
+
+
 def fit_names(registry: Registry, joint_demand: bool = True) -> tuple[list[str], list[str]]:
     """Parameters the fit estimates: (supply, market and joint demand; violence)."""
     cal = [n for n in registry.calibrated if registry[n].group.split(".")[0] in LAYERS]
@@ -338,7 +352,7 @@ def fit_supply(
     names_a, names_b = fit_names(reg, settings.joint_demand)
     clock = Clock(1999, settings.last_year)
     obs = observations(settings.last_year)
-    base = base_values(reg)
+    base = fit_base(reg)
     rng = np.random.default_rng(seed)
 
     def params(u: np.ndarray, names: list[str], values: dict[str, float]) -> ParamSet:
@@ -385,9 +399,15 @@ def shipped_fitted_path() -> Path:
 
 def write_fitted(fit: SupplyFit, path: Path | None = None) -> None:
     """Write the fitted values as TOML (name = value) with the fit's provenance in comments."""
+    joint = [n for n in JOINT_DEMAND if n in fit.values]
     lines = [
-        "# Fitted point of the supply, market and violence parameters of the coupled model (plus the",
-        "# demand parameters re-fitted jointly: " + ", ".join(JOINT_DEMAND) + ").",
+        "# Fitted point of the supply, market and violence parameters of the coupled model"
+        + (
+            " (plus demand parameters re-fitted jointly: " + ", ".join(joint) + ")."
+            if joint
+            else "."
+        ),
+        "# Demand parameters are held at demand_fitted.toml.",
         "# Regenerate with fentsim.calibration.supply_fit.fit_supply; read after demand_fitted.toml.",
         f"# seed = {fit.seed}; loss = {fit.loss:.3f}; settings = {fit.settings}",
         "",
