@@ -8,10 +8,14 @@ import sys
 
 import pytest
 
-os.environ.setdefault("FENTSIM_STORE", os.path.join(os.path.dirname(__file__), "..", ".pytest-store"))
+os.environ.setdefault(
+    "FENTSIM_STORE", os.path.join(os.path.dirname(__file__), "..", ".pytest-store")
+)
 
 
-def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 300, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m fentsim.cli ARGS`` and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "fentsim.cli", *args],

@@ -11,7 +11,9 @@ OUTCOMES = ("opioid_deaths", "opioid_deaths_rx", "opioid_deaths_heroin", "opioid
 
 
 def test_run_json(cli):
-    r = cli("run", "--runs", "5", "--seed", "3", "--end", "2030", "--exposure", "observed", "--json")
+    r = cli(
+        "run", "--runs", "5", "--seed", "3", "--end", "2030", "--exposure", "observed", "--json"
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["years"][0] == 1999 and doc["years"][-1] == 2030
@@ -23,7 +25,18 @@ def test_run_json(cli):
 
 
 def test_run_is_reproducible(cli):
-    args = ("run", "--runs", "4", "--seed", "8", "--end", "2027", "--exposure", "observed", "--json")
+    args = (
+        "run",
+        "--runs",
+        "4",
+        "--seed",
+        "8",
+        "--end",
+        "2027",
+        "--exposure",
+        "observed",
+        "--json",
+    )
     assert cli(*args).stdout == cli(*args).stdout
 
 
@@ -36,7 +49,18 @@ def test_run_table(cli):
 def test_run_scenario_file(cli, tmp_path):
     f = tmp_path / "mine.toml"
     f.write_text('name = "mine"\n[levers.naloxone]\nintensity = 2.0\nstart = "2026"\n')
-    r = cli("run", "--scenario", str(f), "--runs", "3", "--end", "2028", "--exposure", "observed", "--json")
+    r = cli(
+        "run",
+        "--scenario",
+        str(f),
+        "--runs",
+        "3",
+        "--end",
+        "2028",
+        "--exposure",
+        "observed",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -54,7 +78,17 @@ BAD_SCENARIOS = {
         ("run", "--runs", "-3"),
         ("run", "--end", "1990"),
         ("run", "--exposure", "imagined"),
-        ("run", "--outcomes", "happiness", "--runs", "2", "--end", "2025", "--exposure", "observed"),
+        (
+            "run",
+            "--outcomes",
+            "happiness",
+            "--runs",
+            "2",
+            "--end",
+            "2025",
+            "--exposure",
+            "observed",
+        ),
     ],
 )
 def test_bad_arguments_exit_2(cli, args):

@@ -36,7 +36,9 @@ class StockMonitor:
     def step(self, m, plan, ctx, rec):
         self.min_stock = min(self.min_stock, float(self.demand.S.min()))
         scale = self.demand.S.sum(axis=1)
-        self.max_ledger = max(self.max_ledger, float(np.max(np.abs(self.demand.ledger_error()) / scale)))
+        self.max_ledger = max(
+            self.max_ledger, float(np.max(np.abs(self.demand.ledger_error()) / scale))
+        )
 
 
 def run_monitored(ps, plan=None, clock=CLOCK):
@@ -127,7 +129,9 @@ def test_moud_retention_never_raises_deaths_and_helps_when_capacity_is_free():
 def test_prescribing_limits_cut_rx_misuse_initiation():
     ps = fitted_point(2)
     base = simulate(ps, PolicyPlan(), clock=CLOCK, exposure="observed").window(2027, 2030)
-    lim = simulate(ps, lever_plan("prescribing_limits", 0.3), clock=CLOCK, exposure="observed").window(2027, 2030)
+    lim = simulate(
+        ps, lever_plan("prescribing_limits", 0.3), clock=CLOCK, exposure="observed"
+    ).window(2027, 2030)
     assert (lim.outcomes["rx_misuse"] < base.outcomes["rx_misuse"]).all()
 
 
@@ -138,7 +142,9 @@ def test_lever_before_its_start_changes_nothing():
     before = base.years < 2026
     for name in base.outcomes:
         np.testing.assert_array_equal(base.outcomes[name][:, before], alt.outcomes[name][:, before])
-    assert not np.array_equal(base.outcomes["opioid_deaths"][:, ~before], alt.outcomes["opioid_deaths"][:, ~before])
+    assert not np.array_equal(
+        base.outcomes["opioid_deaths"][:, ~before], alt.outcomes["opioid_deaths"][:, ~before]
+    )
 
 
 def test_results_identical_in_one_batch_or_in_chunks():
@@ -149,18 +155,35 @@ def test_results_identical_in_one_batch_or_in_chunks():
         chunked = simulate(ps, plan, clock=CLOCK, exposure="observed", block=block)
         for name in whole.outcomes:
             np.testing.assert_array_equal(whole.outcomes[name], chunked.outcomes[name])
-    parts = [simulate(ps.take(slice(a, a + 10)), plan, clock=CLOCK, exposure="observed") for a in range(0, 50, 10)]
-    np.testing.assert_array_equal(whole.outcomes["opioid_deaths"], np.concatenate([p.outcomes["opioid_deaths"] for p in parts]))
+    parts = [
+        simulate(ps.take(slice(a, a + 10)), plan, clock=CLOCK, exposure="observed")
+        for a in range(0, 50, 10)
+    ]
+    np.testing.assert_array_equal(
+        whole.outcomes["opioid_deaths"],
+        np.concatenate([p.outcomes["opioid_deaths"] for p in parts]),
+    )
 
 
 def test_fentanyl_raises_overdose_deaths():
     ps = fitted_point(1)
-    lo = simulate(ps.with_overrides({"fentanyl_share_ceiling": 0.75}), clock=CLOCK, exposure="observed")
-    hi = simulate(ps.with_overrides({"fentanyl_share_ceiling": 0.99}), clock=CLOCK, exposure="observed")
-    assert hi.window(2026, 2030).outcomes["opioid_deaths"].sum() > lo.window(2026, 2030).outcomes["opioid_deaths"].sum()
+    lo = simulate(
+        ps.with_overrides({"fentanyl_share_ceiling": 0.75}), clock=CLOCK, exposure="observed"
+    )
+    hi = simulate(
+        ps.with_overrides({"fentanyl_share_ceiling": 0.99}), clock=CLOCK, exposure="observed"
+    )
+    assert (
+        hi.window(2026, 2030).outcomes["opioid_deaths"].sum()
+        > lo.window(2026, 2030).outcomes["opioid_deaths"].sum()
+    )
 
 
 def test_death_categories_add_up():
     res = simulate(sample(REG, 8, seed=5), clock=CLOCK, exposure="observed")
     o = res.outcomes
-    np.testing.assert_allclose(o["opioid_deaths"], o["opioid_deaths_rx"] + o["opioid_deaths_heroin"] + o["opioid_deaths_synthetic"], rtol=1e-12)
+    np.testing.assert_allclose(
+        o["opioid_deaths"],
+        o["opioid_deaths_rx"] + o["opioid_deaths_heroin"] + o["opioid_deaths_synthetic"],
+        rtol=1e-12,
+    )

@@ -10,7 +10,10 @@ from fentsim.testing.golden import GOLDEN_FILE, compare, summary
 def test_golden_summary_unchanged():
     expected = json.loads(GOLDEN_FILE.read_text(encoding="utf-8"))
     problems = compare(expected, summary())
-    assert not problems, "results moved; if intended run `make golden` and note it in CHANGELOG:\n" + "\n".join(problems[:20])
+    assert not problems, (
+        "results moved; if intended run `make golden` and note it in CHANGELOG:\n"
+        + "\n".join(problems[:20])
+    )
 
 
 def test_golden_compare_detects_a_change():

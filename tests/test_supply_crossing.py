@@ -49,16 +49,23 @@ def crossing_matrix(n: int, seed: int) -> np.ndarray:
     return cx.derived(np.column_stack([p[k] for k in cx.PARAMS]))
 
 
+def policy(P, add_p=0.0, add_c=0.0, miles=0.0, stopped=0.0):
+    """Detection and target shares from :func:`crossing_policy` with plan levels only (no history)."""
+    n = P.shape[0]
+    lev = np.array([[add_p], [add_c], [miles], [stopped]]) * np.ones((4, n))
+    C = np.zeros((n, 2 * cx.N_MODE + 1))
+    cx.crossing_policy(
+        P, 0.0, 0.0, 0.0, lev, cx.static_attraction(P), C, 0, cx.N_MODE, 2 * cx.N_MODE
+    )
+    return C[:, : cx.N_MODE], C[:, cx.N_MODE : 2 * cx.N_MODE], C[:, -1]
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 1000), extra=st.floats(0.05, 0.9))
 def test_scanning_raises_detection_at_ports_and_moves_target_shares_to_other_modes(seed, extra):
     P = crossing_matrix(4, seed)
-    n = P.shape[0]
-    z = np.zeros(n)
-    base_cov = P[:, cx.SCAN_P0]
-    det0, tgt0, det1, tgt1 = (np.empty((n, cx.N_MODE)) for _ in range(4))
-    cx.crossing_policy(P, base_cov, P[:, cx.SCAN_C0], z, z, det0, tgt0)
-    cx.crossing_policy(P, base_cov + extra, P[:, cx.SCAN_C0], z, z, det1, tgt1)
+    det0, tgt0, _ = policy(P)
+    det1, tgt1, _ = policy(P, add_p=extra)
     assert np.all(det1[:, cx.POV] > det0[:, cx.POV])
     np.testing.assert_array_equal(np.delete(det1, cx.POV, axis=1), np.delete(det0, cx.POV, axis=1))
     assert np.all(tgt1[:, cx.POV] < tgt0[:, cx.POV])
@@ -68,18 +75,13 @@ def test_scanning_raises_detection_at_ports_and_moves_target_shares_to_other_mod
 
 def test_barrier_and_suspension_act_between_ports_only():
     P = crossing_matrix(4, 3)
-    n = P.shape[0]
-    z = np.zeros(n)
-    d0, t0, d1, t1, d2, t2 = (np.empty((n, cx.N_MODE)) for _ in range(6))
-    cov_p, cov_c = P[:, cx.SCAN_P0], P[:, cx.SCAN_C0]
-    cx.crossing_policy(P, cov_p, cov_c, z, z, d0, t0)
-    cx.crossing_policy(P, cov_p, cov_c, z + 500.0, z, d1, t1)
-    cx.crossing_policy(P, cov_p, cov_c, z, z + 0.5, d2, t2)
+    d0, t0, c0 = policy(P)
     others = [k for k in range(cx.N_MODE) if k != cx.BP]
-    for d, t in ((d1, t1), (d2, t2)):
+    for d, t, _ in (policy(P, miles=500.0), policy(P, stopped=0.5)):
         assert np.all(d[:, cx.BP] >= d0[:, cx.BP])
         np.testing.assert_array_equal(d[:, others], d0[:, others])
         assert np.all(t[:, cx.BP] < t0[:, cx.BP])
+    assert np.all(policy(P, miles=500.0)[2] > c0) and np.all(c0 == 1.0)
 
 
 @pytest.fixture(scope="module")

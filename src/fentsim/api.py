@@ -29,7 +29,11 @@ def check_run_args(runs: int, seed: int, end: int, exposure: str) -> None:
         raise UserError(f"runs must be an integer in [1, {MAX_RUNS:,}], got {runs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UserError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(end, bool) or not isinstance(end, int) or not FIRST_END_YEAR <= end <= LAST_END_YEAR:
+    if (
+        isinstance(end, bool)
+        or not isinstance(end, int)
+        or not FIRST_END_YEAR <= end <= LAST_END_YEAR
+    ):
         raise UserError(f"end must be a year in [{FIRST_END_YEAR}, {LAST_END_YEAR}], got {end!r}")
     if exposure not in EXPOSURE_MODES:
         raise UserError(f"exposure must be one of {', '.join(EXPOSURE_MODES)}, got {exposure!r}")

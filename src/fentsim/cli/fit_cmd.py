@@ -18,14 +18,20 @@ from .progress import stderr
 def fit_command(
     seed: Annotated[int, typer.Option(help="seed of the search")] = 20261129,
     iterations: Annotated[int, typer.Option(help="cross-entropy iterations")] = 12,
-    out: Annotated[Path | None, typer.Option(help="where to write the fitted TOML (default: the shipped file)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the fitted TOML (default: the shipped file)")
+    ] = None,
 ) -> None:
     """Fit the epidemic engine's calibrated parameters to the observed series (MAP point)."""
     from ..calibration.demand_fit import FitSettings, fit_demand, shipped_fitted_path, write_fitted
 
     settings = FitSettings(iterations=iterations)
     with stderr.status("fitting") as status:
-        fit = fit_demand(settings, seed, progress=lambda i, lp: status.update(f"iteration {i}: log posterior {lp:.1f}"))
+        fit = fit_demand(
+            settings,
+            seed,
+            progress=lambda i, lp: status.update(f"iteration {i}: log posterior {lp:.1f}"),
+        )
     path = out or shipped_fitted_path()
     write_fitted(fit, path)
     stderr.print(f"wrote {path} (log posterior {fit.log_posterior:.2f})")
@@ -46,11 +52,15 @@ def fit_report_command(
     for col in ("series", "years", "R²", "MAPE %"):
         table.add_column(col, justify="right" if col != "series" else "left")
     for name, s in rep["series"].items():
-        table.add_row(name, f"{s['years'][0]}–{s['years'][-1]}", f"{s['r2']:.3f}", f"{s['mape']:.1f}")
+        table.add_row(
+            name, f"{s['years'][0]}–{s['years'][-1]}", f"{s['r2']:.3f}", f"{s['mape']:.1f}"
+        )
     con = Console()
     con.print(table)
     t = rep["total_deaths"]
-    con.print(f"Total opioid deaths: R² {t['r2']:.3f}, MAPE {t['mape']:.1f}% (SOURCE: R² {t['source_r2']}, MAPE {t['source_mape']}%)")
+    con.print(
+        f"Total opioid deaths: R² {t['r2']:.3f}, MAPE {t['mape']:.1f}% (SOURCE: R² {t['source_r2']}, MAPE {t['source_mape']}%)"
+    )
     sc = rep["source_base_case"]
     con.print(
         f"SOURCE-like base case, cumulative opioid deaths {sc['window'][0]}–{sc['window'][1]}: "

@@ -11,5 +11,7 @@ import sys
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     os.environ["NUMBA_THREADING_LAYER"] = "workqueue"
-    if "numba" in sys.modules:  # already imported elsewhere: set it before the first parallel launch
+    if (
+        "numba" in sys.modules
+    ):  # already imported elsewhere: set it before the first parallel launch
         sys.modules["numba"].config.THREADING_LAYER = "workqueue"

@@ -77,35 +77,55 @@ def saturation(x: float, half: float) -> float:
     return x / (x + half)
 
 
+#: modes whose detection the policies in force can change (the others keep ``d0``)
+POLICY_MODES = (POV, COM, BP)
+
+
+def static_attraction(P: np.ndarray) -> np.ndarray:
+    """``w_k · exp(−β · d0_k)`` for every run and mode (the attraction without policy effects)."""
+    return P[:, W0 : W0 + N_MODE] * np.exp(-P[:, BETA : BETA + 1] * P[:, D0 : D0 + N_MODE])
+
+
 @njit(cache=True, parallel=True)
-def crossing_policy(P, cov_p, cov_c, miles, stopped, det, target):
-    """Detection ``det`` and target route shares ``target`` ``(n, 8)`` for the policies in force.
+def crossing_policy(P, scan, miles_hist, stop_hist, lev, static, C, c_det, c_target, c_cost):
+    """Detection, target route shares and between-port cost for the policies in force.
+
+    Writes ``C[i, c_det:+8]`` (detection), ``C[i, c_target:+8]`` (target shares) and
+    ``C[i, c_cost]`` (between-port crossing cost, 1 = no barrier) for every run ``i``.
 
     Args:
         P: crossing parameter matrix (with derived columns).
-        cov_p, cov_c: scanning coverage of passenger and commercial vehicles (fractions).
-        miles: new barrier miles in place.
-        stopped: share of between-port crossings stopped (immigration suspension).
+        scan: progress of the historical scanner rollout (0 → 1).
+        miles_hist, stop_hist: historical new barrier miles and immigration suspension (0/1).
+        lev: ``(4, n)`` plan levels: added passenger and commercial coverage, new barrier miles,
+            share of between-port crossings stopped.
+        static: :func:`static_attraction` (only the policy modes are recomputed).
     """
     n = P.shape[0]
     for i in prange(n):
-        p = P[i]
+        cov_p = P[i, SCAN_P0] + (P[i, SCAN_P1] - P[i, SCAN_P0]) * scan + lev[0, i]
+        cov_c = P[i, SCAN_C0] + (P[i, SCAN_C1] - P[i, SCAN_C0]) * scan + lev[1, i]
+        b = saturation(miles_hist + lev[2, i], P[i, WALL_HALF])
+        s = min(max(P[i, HIST_IMMIG] * stop_hist + lev[3, i], 0.0), 1.0)
         for k in range(N_MODE):
-            det[i, k] = p[D0 + k]
-        det[i, POV] = 1.0 - (1.0 - p[D0 + POV]) * (1.0 - p[E_SCAN_P] * min(max(cov_p[i], 0.0), 1.0))
-        det[i, COM] = 1.0 - (1.0 - p[D0 + COM]) * (1.0 - p[E_SCAN_C] * min(max(cov_c[i], 0.0), 1.0))
-        b = saturation(miles[i], p[WALL_HALF])
-        s = min(max(stopped[i], 0.0), 1.0)
-        det[i, BP] = 1.0 - (1.0 - p[D0 + BP]) * (1.0 - p[E_WALL] * b) * (1.0 - p[E_STAFF] * s)
+            C[i, c_det + k] = P[i, D0 + k]
+            C[i, c_target + k] = static[i, k]
+        d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * min(max(cov_p, 0.0), 1.0))
+        d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * min(max(cov_c, 0.0), 1.0))
+        d_b = 1.0 - (1.0 - P[i, D0 + BP]) * (1.0 - P[i, E_WALL] * b) * (1.0 - P[i, E_STAFF] * s)
+        wall = math.exp(-P[i, WALL_PEN] * b)
+        C[i, c_det + POV] = d_p
+        C[i, c_det + COM] = d_c
+        C[i, c_det + BP] = d_b
+        C[i, c_target + POV] = P[i, W0 + POV] * math.exp(-P[i, BETA] * d_p)
+        C[i, c_target + COM] = P[i, W0 + COM] * math.exp(-P[i, BETA] * d_c)
+        C[i, c_target + BP] = P[i, W0 + BP] * math.exp(-P[i, BETA] * d_b) * (1.0 - s) * wall
+        C[i, c_cost] = 1.0 / wall
         tot = 0.0
         for k in range(N_MODE):
-            t = p[W0 + k] * math.exp(-p[BETA] * det[i, k])
-            if k == BP:
-                t *= (1.0 - s) * math.exp(-p[WALL_PEN] * b)
-            target[i, k] = t
-            tot += t
+            tot += C[i, c_target + k]
         for k in range(N_MODE):
-            target[i, k] /= tot
+            C[i, c_target + k] /= tot
 
 
 @njit(cache=True, inline="always")

@@ -43,17 +43,38 @@ from .recorder import Output, Recorder
 OUTPUTS: tuple[Output, ...] = (
     Output("opioid_deaths", "flow", "deaths/yr", "opioid overdose deaths, all categories"),
     Output("opioid_deaths_rx", "flow", "deaths/yr", "prescription-opioid-only overdose deaths"),
-    Output("opioid_deaths_heroin", "flow", "deaths/yr", "heroin overdose deaths without synthetic opioids"),
-    Output("opioid_deaths_synthetic", "flow", "deaths/yr", "synthetic-opioid deaths, with or without heroin"),
+    Output(
+        "opioid_deaths_heroin",
+        "flow",
+        "deaths/yr",
+        "heroin overdose deaths without synthetic opioids",
+    ),
+    Output(
+        "opioid_deaths_synthetic",
+        "flow",
+        "deaths/yr",
+        "synthetic-opioid deaths, with or without heroin",
+    ),
     Output("overdoses_nonfatal", "flow", "overdoses/yr", "non-fatal opioid overdoses"),
-    Output("overdoses_reversed", "flow", "overdoses/yr", "otherwise fatal overdoses reversed by lay naloxone"),
+    Output(
+        "overdoses_reversed",
+        "flow",
+        "overdoses/yr",
+        "otherwise fatal overdoses reversed by lay naloxone",
+    ),
     Output("other_deaths", "flow", "deaths/yr", "non-overdose deaths of people with OUD"),
-    Output("initiations", "flow", "persons/yr", "new Rx misuse plus new illicit use without Rx history"),
+    Output(
+        "initiations", "flow", "persons/yr", "new Rx misuse plus new illicit use without Rx history"
+    ),
     Output("moud_entries", "flow", "persons/yr", "entries into medication for OUD"),
     Output("moud_capacity", "level", "persons", "MOUD treatment slots"),
     Output("naloxone_kits_distributed", "flow", "kits/yr", "naloxone kits distributed"),
-    Output("naloxone_p_on_hand", "level", "fraction", "probability a kit is at hand at an overdose"),
-    Output("people_with_oud", "level", "persons", "people with OUD (Rx or illicit), in MOUD or not"),
+    Output(
+        "naloxone_p_on_hand", "level", "fraction", "probability a kit is at hand at an overdose"
+    ),
+    Output(
+        "people_with_oud", "level", "persons", "people with OUD (Rx or illicit), in MOUD or not"
+    ),
     Output("people_in_moud", "level", "persons", "people in medication for OUD"),
     Output("rx_misuse", "level", "persons", "Rx misuse without OUD"),
     Output("rx_oud", "level", "persons", "Rx OUD (not in MOUD)"),
@@ -91,11 +112,15 @@ class Demand:
         S[:, _S["QH"]] = p["init_remission"]
         # people in MOUD at the start: the 1999 capacity (methadone; buprenorphine came in 2003)
         inp = self.inp
-        cap0 = inp.methadone[0] + p["bup_point_fraction"] * inp.bup_patients[0] + inp.xr_naltrexone[0]
+        cap0 = (
+            inp.methadone[0] + p["bup_point_fraction"] * inp.bup_patients[0] + inp.xr_naltrexone[0]
+        )
         S[:, _S["TH"]] = np.minimum(cap0, 0.5 * p["init_illicit_oud"])
         S[:, _S["H"]] = p["init_illicit_oud"] - S[:, _S["TH"]]
         self.S = S
-        self.K = steady_state_kits(float(inp.naloxone_kits[0]), p["naloxone_to_at_risk"], p["naloxone_kit_life"])
+        self.K = steady_state_kits(
+            float(inp.naloxone_kits[0]), p["naloxone_to_at_risk"], p["naloxone_kit_life"]
+        )
         self.out = np.zeros((len(OUT), n))
         self.MEM = np.zeros(n)  # smoothed overdose deaths per year (perceived risk)
         self.pandemic_effect = p["pandemic_od_effect"]

@@ -65,9 +65,25 @@ def demand_step(
     n = S.shape[0]
     for i in prange(n):
         p = P[i]
-        M, R, U, H, TR, TH, QR, QH, SS = S[i, 0], S[i, 1], S[i, 2], S[i, 3], S[i, 4], S[i, 5], S[i, 6], S[i, 7], S[i, 8]
+        M, R, U, H, TR, TH, QR, QH, SS = (
+            S[i, 0],
+            S[i, 1],
+            S[i, 2],
+            S[i, 3],
+            S[i, 4],
+            S[i, 5],
+            S[i, 6],
+            S[i, 7],
+            S[i, 8],
+        )
         naloxone, access, retention, checking_cov, limits, prevention_cov, recovery_cov = (
-            L[0, i], L[1, i], L[2, i], L[3, i], L[4, i], L[5, i], L[6, i]
+            L[0, i],
+            L[1, i],
+            L[2, i],
+            L[3, i],
+            L[4, i],
+            L[5, i],
+            L[6, i],
         )
         f = f_arr[i]
         risk_supply = risk_arr[i]
@@ -77,7 +93,9 @@ def demand_step(
         kits = kits_step(K[i], kits_dist, p[_NAL_RISK], p[_NAL_LIFE], DT)
         K[i] = kits
         at_risk = R + U + H
-        rescue = rescue_probability(kits, at_risk, p[_NAL_CARRY], p[_P_WIT], p[_P_TIME], p[_NAL_EFF])
+        rescue = rescue_probability(
+            kits, at_risk, p[_NAL_CARRY], p[_P_WIT], p[_P_TIME], p[_NAL_EFF]
+        )
         gate = 1.0 - rescue
 
         # overdose incidence and case fatality
@@ -133,7 +151,14 @@ def demand_step(
 
         r1, r2 = p[_RXOUD_ILL] * subst, p[_REM_R]
         k = leave_scale(R, r1 + r2 + treat + d_rx_R + d_rxf_R + non_od, DT)
-        r_to_h, r_rem, r_treat, r_d_rx, r_d_f, r_other = k * r1, k * r2, k * treat, k * d_rx_R, k * d_rxf_R, k * non_od
+        r_to_h, r_rem, r_treat, r_d_rx, r_d_f, r_other = (
+            k * r1,
+            k * r2,
+            k * treat,
+            k * d_rx_R,
+            k * d_rxf_R,
+            k * non_od,
+        )
 
         r1, r2 = p[_QUIT_U], p[_ILL_OUD]
         k = leave_scale(U, r1 + r2 + (d_h + d_f) * rel_u, DT)
@@ -158,9 +183,23 @@ def demand_step(
         s_relapse = leave_scale(SS, p[_STAB_RELAPSE], DT) * p[_STAB_RELAPSE]
 
         S[i, 0] = M + init_rx - m_quit - m_to_r - m_to_u - m_d_rx - m_d_f
-        S[i, 1] = R + m_to_r + qr_relapse + tr_drop - r_to_h - r_rem - r_treat - r_d_rx - r_d_f - r_other
+        S[i, 1] = (
+            R + m_to_r + qr_relapse + tr_drop - r_to_h - r_rem - r_treat - r_d_rx - r_d_f - r_other
+        )
         S[i, 2] = U + init_ill + m_to_u - u_quit - u_to_h - u_d_h - u_d_f
-        S[i, 3] = H + u_to_h + r_to_h + qh_relapse + s_relapse + th_drop - h_rem - h_treat - h_d_h - h_d_f - h_other
+        S[i, 3] = (
+            H
+            + u_to_h
+            + r_to_h
+            + qh_relapse
+            + s_relapse
+            + th_drop
+            - h_rem
+            - h_treat
+            - h_d_h
+            - h_d_f
+            - h_other
+        )
         S[i, 4] = TR + r_treat - tr_done - tr_drop - tr_d_rx - tr_d_f - tr_other
         S[i, 5] = TH + h_treat - th_done - th_drop - th_d_h - th_d_f - th_other
         S[i, 6] = QR + r_rem + tr_done - qr_relapse - qr_stable

@@ -22,7 +22,9 @@ class ObservedExposure:
 
     name = "observed_exposure"
     outputs = (
-        Output("fentanyl_share", "level", "fraction", "fentanyl share of the illicit opioid supply"),
+        Output(
+            "fentanyl_share", "level", "fraction", "fentanyl share of the illicit opioid supply"
+        ),
         Output("potency_index", "level", "index", "street fentanyl potency, 1.0 = 2022-23"),
     )
 

@@ -26,7 +26,17 @@ TAYLOR_LIMIT = 0.5
 def leave_fraction(x: float) -> float:
     """``1 − exp(−x)`` for ``x ≥ 0``: a nested Taylor series for small ``x`` (cheaper than libm)."""
     if x < TAYLOR_LIMIT:
-        return x * (1 - x / 2 * (1 - x / 3 * (1 - x / 4 * (1 - x / 5 * (1 - x / 6 * (1 - x / 7 * (1 - x / 8 * (1 - x / 9))))))))
+        return x * (
+            1
+            - x
+            / 2
+            * (
+                1
+                - x
+                / 3
+                * (1 - x / 4 * (1 - x / 5 * (1 - x / 6 * (1 - x / 7 * (1 - x / 8 * (1 - x / 9))))))
+            )
+        )
     return -math.expm1(-x)
 
 

@@ -66,7 +66,9 @@ class ObservedInputs:
     pandemic_past: np.ndarray  # years since March 2020 (-1 before)
 
 
-def _interp(times: np.ndarray, years: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _interp(
+    times: np.ndarray, years: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Linear interpolation at mid-year points; the value and the years past the last point."""
     x = years + 0.5
     v = np.interp(times, x, values)

@@ -23,7 +23,9 @@ from numba import njit
 
 
 @njit(cache=True, inline="always")
-def kits_step(kits: float, distributed_per_yr: float, to_at_risk: float, kit_life: float, dt: float) -> float:
+def kits_step(
+    kits: float, distributed_per_yr: float, to_at_risk: float, kit_life: float, dt: float
+) -> float:
     """Advance the stock of kits held by people at risk (and those around them) by ``dt`` years."""
     decay = math.exp(-dt / kit_life)
     return kits * decay + distributed_per_yr * to_at_risk * kit_life * (1.0 - decay)
@@ -42,7 +44,12 @@ def p_kit_on_hand(kits: float, at_risk: float, carry: float) -> float:
 
 @njit(cache=True, inline="always")
 def rescue_probability(
-    kits: float, at_risk: float, carry: float, p_witnessed: float, p_used_in_time: float, efficacy: float
+    kits: float,
+    at_risk: float,
+    carry: float,
+    p_witnessed: float,
+    p_used_in_time: float,
+    efficacy: float,
 ) -> float:
     """Probability that an otherwise fatal overdose is reversed by lay naloxone."""
     return p_witnessed * p_kit_on_hand(kits, at_risk, carry) * p_used_in_time * efficacy

@@ -37,8 +37,15 @@ class SimResult:
         """The years ``first``..``last`` (inclusive)."""
         sel = (self.years >= first) & (self.years <= last)
         if not sel.any():
-            raise ValueError(f"no simulated year in {first}-{last} (have {self.years[0]}-{self.years[-1]})")
-        return SimResult(self.years[sel], {k: v[:, sel] for k, v in self.outcomes.items()}, self.meta, self.portfolio)
+            raise ValueError(
+                f"no simulated year in {first}-{last} (have {self.years[0]}-{self.years[-1]})"
+            )
+        return SimResult(
+            self.years[sel],
+            {k: v[:, sel] for k, v in self.outcomes.items()},
+            self.meta,
+            self.portfolio,
+        )
 
     def quantiles(self, name: str) -> dict[str, np.ndarray]:
         """Mean and 5/50/95% quantiles over runs, per year."""
@@ -56,7 +63,8 @@ class SimResult:
             "runs": self.n_runs,
             "years": [int(y) for y in self.years],
             "outcomes": {
-                n: {k: [float(v) for v in arr] for k, arr in self.quantiles(n).items()} for n in names
+                n: {k: [float(v) for v in arr] for k, arr in self.quantiles(n).items()}
+                for n in names
             },
         }
 
@@ -70,7 +78,9 @@ class SimResult:
             x = self.outcomes[n]
             runs, years = np.meshgrid(np.arange(x.shape[0]), self.years, indexing="ij")
             frames.append(
-                pd.DataFrame({"run": runs.ravel(), "year": years.ravel(), "outcome": n, "value": x.ravel()})
+                pd.DataFrame(
+                    {"run": runs.ravel(), "year": years.ravel(), "outcome": n, "value": x.ravel()}
+                )
             )
         return pd.concat(frames, ignore_index=True)
 
@@ -82,7 +92,9 @@ class SimResult:
         for n in names or self.outcomes:
             q = self.quantiles(n)
             for i, y in enumerate(self.years):
-                rows.append({"outcome": n, "year": int(y), **{k: float(v[i]) for k, v in q.items()}})
+                rows.append(
+                    {"outcome": n, "year": int(y), **{k: float(v[i]) for k, v in q.items()}}
+                )
         return pd.DataFrame(rows).set_index(["outcome", "year"])
 
     def plot(self, name: str = "opioid_deaths", ax=None):

@@ -73,10 +73,10 @@ ST_ADOPT, ST_CAP, ST_SHIP, ST_LAB, ST_INT = (ST[k] for k in ("adoption", "cap", 
 ST_PINV, ST_STAGE, ST_ROUTE, ST_LIST, ST_WAR, ST_LOSS = (ST[k] for k in ("pinv", "stage", "route", "listing", "war", "loss"))  # fmt: skip
 ST_DIRECT, ST_STRING = ST["direct"], ST["stringency"]
 MAIL = cx.MODES.index("mail")
-(A_CBP, A_PRE, A_PRE_SEIZED, A_SRC, A_PROD, A_SEIZED_MX, A_SEIZED, A_POE, A_DELIVERED, A_REMOVALS,
+(A_CBP, A_PRE_SEIZED, A_SRC, A_PROD, A_SEIZED_MX, A_POE, A_DELIVERED, A_REMOVALS,
  A_COST, A_LAB, A_ADOPT, A_RATE, A_STRING, A_MODE, A_DIRECT, A_ENF, A_LABSEIZED, A_FIN, A_LAUNDER,
  A_REVENUE, A_NODE, A_AVAIL, A_BPFLOW, A_SHIPLOST) = (ACC[k] for k in (
-    "cbp", "pre", "pre_seized", "src", "prod", "seized_mx", "seized", "poe", "delivered", "removals",
+    "cbp", "pre_seized", "src", "prod", "seized_mx", "poe", "delivered", "removals",
     "cost", "lab", "adopt", "rate", "stringency", "mode", "direct", "enforcement", "lab_seized",
     "fin_cost", "laundering", "revenue", "node_hit", "availability", "bp_flow", "ship_lost"))  # fmt: skip
 (CU_SHIPPED, CU_LOST, CU_ARRIVED, CU_PSEIZED, CU_USED, CU_PRODUCED, CU_NODE, CU_SENT, CU_BSEIZED,
@@ -207,13 +207,11 @@ def supply_kernel(
         acc[i, A_DIRECT] += direct
         seized += d_seized
         poe += d_seized
-        acc[i, A_PRE] += arrived
         acc[i, A_PRE_SEIZED] += lost + p_seized
         for j in range(pc.N_SRC):
             acc[i, A_SRC + j] += supplied[i, j]
         acc[i, A_PROD] += produced
         acc[i, A_SEIZED_MX] += node
-        acc[i, A_SEIZED] += seized
         acc[i, A_POE] += poe
         acc[i, A_DELIVERED] += delivered
         acc[i, A_REMOVALS] += removals

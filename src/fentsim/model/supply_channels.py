@@ -10,7 +10,6 @@ current state with the 1999 pattern or read the policy cache:
   the part that lands on modes nobody has reinforced is counted;
 * ``precursor_substitution``: the same for the precursor sources' capacity shares and the shipping
   mode shares (average of the two);
-* ``production_dispersal``: the fragmented pool's share of lab capacity; ``lab_capacity``;
 * detection probabilities and the between-port crossing cost from the policy cache.
 
 Example:
@@ -26,7 +25,6 @@ from numba import njit
 
 from .crossing import BP, COM, N_MODE, POV
 from .precursors import N_SHIP, N_SRC
-from .production import N_ORG
 from .supply_io import ACC, ST
 
 #: columns of the 1999 base matrix: source capacity shares, shipping shares, route shares, detection
@@ -34,14 +32,12 @@ B_SRC, B_SHIP, B_ROUTE = 0, N_SRC, N_SRC + N_SHIP
 B_DET = B_ROUTE + N_MODE
 N_BASE = B_DET + N_MODE
 _RISEN = 1e-9  #: relative margin above the 1999 detection that counts as "reinforced"
-_CAP, _SHIP, _ROUTE, _LAB = ST["cap"], ST["ship"], ST["route"], ST["lab"]
-_DET, _COST, _DISP, _SUBST, _DISPERSAL, _LABTOT = (
+_CAP, _SHIP, _ROUTE = ST["cap"], ST["ship"], ST["route"]
+_DET, _COST, _DISP, _SUBST = (
     ACC["detect"],
     ACC["bp_cost"],
     ACC["displaced"],
     ACC["substitution"],
-    ACC["dispersal"],
-    ACC["lab_total"],
 )
 
 
@@ -91,8 +87,3 @@ def channels_month(S, i, C, det, bp_cost, base, sent, acc):
     for m in range(N_SHIP):
         ship += abs(S[i, _SHIP + m] - base[i, B_SHIP + m])
     acc[i, _SUBST] += 0.25 * (d + ship)
-    lab = 0.0
-    for o in range(N_ORG):
-        lab += S[i, _LAB + o]
-    acc[i, _LABTOT] += lab
-    acc[i, _DISPERSAL] += S[i, _LAB + N_ORG - 1] / lab if lab > 0.0 else 0.0

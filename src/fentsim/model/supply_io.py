@@ -46,13 +46,13 @@ ST = _layout((
 
 #: annual accumulator columns
 ACC = _layout((
-    ("cbp", 1), ("pre", 1), ("pre_seized", 1), ("src", len(SOURCES)), ("prod", 1), ("seized_mx", 1),
-    ("seized", 1), ("poe", 1), ("delivered", 1), ("removals", 1), ("cost", 1), ("lab", len(ORGS)),
+    ("cbp", 1), ("pre_seized", 1), ("src", len(SOURCES)), ("prod", 1), ("seized_mx", 1),
+    ("poe", 1), ("delivered", 1), ("removals", 1), ("cost", 1), ("lab", len(ORGS)),
     ("adopt", 1), ("rate", 1), ("stringency", 1), ("mode", len(MODES)), ("direct", 1),
     # policy channels (see supply_channels)
     ("enforcement", 1), ("lab_seized", 1), ("fin_cost", 1), ("laundering", 1), ("revenue", 1),
     ("node_hit", 1), ("availability", 1), ("bp_flow", 1), ("ship_lost", 1), ("detect", 3),
-    ("bp_cost", 1), ("displaced", 1), ("substitution", 1), ("dispersal", 1), ("lab_total", 1),
+    ("bp_cost", 1), ("displaced", 1), ("substitution", 1),
 ))  # fmt: skip
 
 #: cumulative mass-balance accumulators (kg since the start of the run)
@@ -77,13 +77,11 @@ DAYS_PER_MONTH = 365.25 / 12.0
 
 #: (output, accumulator column, kind, unit, description); the CBP series is flushed separately
 _SPEC: list[tuple[str, int, str, str, str]] = [
-    ("precursor_kg", ACC["pre"], "flow", "kg", "precursor arriving at Mexican labs"),
     ("precursor_seized_kg", ACC["pre_seized"], "flow", "kg", "precursor lost in shipping or seized in labs"),
     *[(f"precursor_kg_{s}", ACC["src"] + j, "flow", "kg", f"precursor shipped from source {s}")
       for j, s in enumerate(SOURCES)],
     ("fentanyl_produced_kg", ACC["prod"], "flow", "kg", "pure fentanyl synthesised in Mexico"),
     ("fentanyl_seized_mexico_kg", ACC["seized_mx"], "flow", "kg", "pure fentanyl seized at staging/distribution nodes in Mexico"),
-    ("fentanyl_seized_kg", ACC["seized"], "flow", "kg", "pure fentanyl seized entering the US (all modes)"),
     ("fentanyl_seized_poe_kg", ACC["poe"], "flow", "kg", "pure fentanyl seized at ports of entry (incl. mail facilities)"),
     ("fentanyl_delivered_kg", ACC["delivered"], "flow", "kg", "pure fentanyl delivered into the US (all routes)"),
     ("fentanyl_direct_kg", ACC["direct"], "flow", "kg", "finished fentanyl mailed directly from China"),
@@ -98,8 +96,6 @@ _SPEC: list[tuple[str, int, str, str, str]] = [
     ("mexico_enforcement_capacity", ACC["enforcement"], "level", "USD million/yr",
      "security aid in force (history + plan) times Mexico's cooperation"),
     ("lab_seizures", ACC["lab_seized"], "flow", "kg/month", "lab capacity destroyed by seizures and strikes"),
-    ("lab_capacity", ACC["lab_total"], "level", "kg/month", "lab capacity of all organisations"),
-    ("production_dispersal", ACC["dispersal"], "level", "fraction", "share of lab capacity in the fragmented pool"),
     ("cartel_financial_cost", ACC["fin_cost"], "level", "fraction", "share of capacity lost to sanctions and designation"),
     ("laundering_cost", ACC["laundering"], "level", "fraction", "sanctions' cost share before the cap"),
     ("cartel_revenue", ACC["revenue"], "flow", "kg", "fentanyl produced, net of financial losses (revenue index)"),
@@ -120,10 +116,32 @@ _SPEC: list[tuple[str, int, str, str, str]] = [
       for k, m in enumerate(MODES)],
 ]  # fmt: skip
 
+_MODES, _SRC, _LAB = slice(ACC["mode"], ACC["mode"] + len(MODES)), slice(ACC["src"], ACC["src"] + len(SOURCES)), slice(ACC["lab"], ACC["lab"] + len(ORGS))  # fmt: skip
+
+
+def _dispersal(t: np.ndarray) -> np.ndarray:
+    lab = t[_LAB].sum(axis=0)
+    return np.divide(12.0 * t[_LAB.stop - 1], lab, out=np.zeros_like(lab), where=lab > 0)
+
+
+#: outputs computed at flush time from other accumulators (t is the transposed accumulator)
+_DERIVED: list[tuple[Output, object]] = [
+    (Output("precursor_kg", "flow", "kg", "precursor arriving at Mexican labs"),
+     lambda t: t[_SRC].sum(axis=0) - t[ACC["ship_lost"]]),
+    (Output("fentanyl_seized_kg", "flow", "kg", "pure fentanyl seized entering the US (all modes)"),
+     lambda t: t[_MODES].sum(axis=0)),
+    (Output("lab_capacity", "level", "kg/month", "lab capacity of all organisations"),
+     lambda t: t[_LAB].sum(axis=0)),
+    (Output("production_dispersal", "level", "fraction", "share of lab capacity in the fragmented pool"),
+     _dispersal),  # level: 12 × the ratio of the annual sums (the recorder divides by 12)
+]  # fmt: skip
+
 CBP_OUTPUT = Output(
     "cbp_seizures_lb", "flow", "lb", "CBP fentanyl seizures, gross weight, fiscal year Oct-Sep"
 )
-OUTPUTS: tuple[Output, ...] = (CBP_OUTPUT, *(Output(n, k, u, d) for n, _, k, u, d in _SPEC))
+OUTPUTS: tuple[Output, ...] = (
+    CBP_OUTPUT, *(Output(n, k, u, d) for n, _, k, u, d in _SPEC), *(o for o, _ in _DERIVED)
+)  # fmt: skip
 _COLS = np.array([c for _, c, _, _, _ in _SPEC])
 _FLOWS = [(n, c) for n, c, k, _, _ in _SPEC if k == "flow"]
 _LEVELS = [(n, c) for n, c, k, _, _ in _SPEC if k == "level"]
@@ -171,6 +189,8 @@ def flush(rec: Recorder, m: int, acc: np.ndarray) -> None:
         rec.flow(name, m, t[c])
     for name, c in _LEVELS:
         rec.level(name, m, t[c])
+    for out, fn in _DERIVED:
+        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, fn(t))
     acc[:, _COLS] = 0.0
 
 

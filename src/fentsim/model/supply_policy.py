@@ -39,34 +39,30 @@ class PolicyCache:
         self.PP, self.PX = PP, PX
         self.n = PX.shape[0]
         self.cache = np.zeros((self.n, N_CACHE))
+        self.static = cx.static_attraction(PX)
+        self.lev = np.zeros((len(CROSSING_LEVERS), self.n))
+        self.inspected = np.zeros(self.n)
         self._cross_key: object = None
         self._ship_key: object = None
 
     def refresh(self, h: np.ndarray, plan, m: int) -> None:
         """Bring the cache up to date for month ``m`` (history row ``h`` and the plan)."""
-        px, c, n = self.PX, self.cache, self.n
         lv = [plan.level(k, m) for k in CROSSING_LEVERS]
         key = (h[_SCAN], h[_MILES], h[_IMMIG], *lv) if all(map(_scalar, lv)) else None
         if key is None or key != self._cross_key:
-            scan = h[_SCAN]  # rollout progress from the pre-rollout coverage to its target
-            cov_p = px[:, cx.SCAN_P0] + (px[:, cx.SCAN_P1] - px[:, cx.SCAN_P0]) * scan + lv[0]
-            cov_c = px[:, cx.SCAN_C0] + (px[:, cx.SCAN_C1] - px[:, cx.SCAN_C0]) * scan + lv[1]
-            miles = np.ascontiguousarray(
-                np.broadcast_to(h[_MILES] + np.asarray(lv[2], dtype=float), (n,))
-            )
-            stopped = px[:, cx.HIST_IMMIG] * h[_IMMIG] + lv[3]
-            det, rt = np.empty((n, cx.N_MODE)), np.empty((n, cx.N_MODE))
-            cx.crossing_policy(px, cov_p, cov_c, miles, stopped, det, rt)
-            c[:, C_DET : C_DET + cx.N_MODE] = det
-            c[:, C_RT : C_RT + cx.N_MODE] = rt
-            c[:, C_BPCOST] = np.exp(px[:, cx.WALL_PEN] * miles / (miles + px[:, cx.WALL_HALF]))
+            for j, v in enumerate(lv):
+                self.lev[j] = v
+            cx.crossing_policy(
+                self.PX, h[_SCAN], h[_MILES], h[_IMMIG], self.lev, self.static, self.cache,
+                C_DET, C_RT, C_BPCOST,
+            )  # fmt: skip
             self._cross_key = key
         mi = plan.level("maritime_interdiction", m)
         key = mi if _scalar(mi) else None
         if key is None or key != self._ship_key:
-            loss, tgt = np.empty((n, pc.N_SHIP)), np.empty((n, pc.N_SHIP))
-            inspected = np.ascontiguousarray(np.broadcast_to(mi, (n,)), dtype=float)
-            pc.shipping_policy(self.PP, inspected, loss, tgt)
-            c[:, C_SLOSS : C_SLOSS + pc.N_SHIP] = loss
-            c[:, C_SHIPT : C_SHIPT + pc.N_SHIP] = tgt
+            self.inspected[:] = mi
+            loss, tgt = np.empty((self.n, pc.N_SHIP)), np.empty((self.n, pc.N_SHIP))
+            pc.shipping_policy(self.PP, self.inspected, loss, tgt)
+            self.cache[:, C_SLOSS : C_SLOSS + pc.N_SHIP] = loss
+            self.cache[:, C_SHIPT : C_SHIPT + pc.N_SHIP] = tgt
             self._ship_key = key

@@ -32,10 +32,14 @@ class ParamSet(dict[str, np.ndarray]):
         return 0
 
     @classmethod
-    def point(cls, registry: Registry, n: int = 1, values: Mapping[str, float] | None = None) -> ParamSet:
+    def point(
+        cls, registry: Registry, n: int = 1, values: Mapping[str, float] | None = None
+    ) -> ParamSet:
         """Every parameter at its point value (or at ``values[name]`` where given), repeated ``n`` times."""
         values = values or {}
-        return cls({name: np.full(n, float(values.get(name, p.value))) for name, p in registry.items()})
+        return cls(
+            {name: np.full(n, float(values.get(name, p.value))) for name, p in registry.items()}
+        )
 
     def with_overrides(self, overrides: Mapping[str, float]) -> ParamSet:
         """A copy with some parameters set to a constant for every run."""

@@ -102,13 +102,17 @@ def _parse_entry(name: str, raw: Any, origin: str) -> Parameter:
     unknown = set(raw) - _KEYS_REQUIRED - _KEYS_OPTIONAL
     if unknown:
         allowed = ", ".join(sorted(_KEYS_REQUIRED | _KEYS_OPTIONAL))
-        raise RegistryError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}")
+        raise RegistryError(
+            f"{where} has unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}"
+        )
     missing = _KEYS_REQUIRED - set(raw)
     if missing:
         raise RegistryError(f"{where} is missing {', '.join(sorted(missing))}")
     unit = raw["unit"]
     if unit not in UNITS:
-        raise RegistryError(f"{where} unit {unit!r} is not allowed; allowed: {', '.join(sorted(UNITS))}")
+        raise RegistryError(
+            f"{where} unit {unit!r} is not allowed; allowed: {', '.join(sorted(UNITS))}"
+        )
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RegistryError(f"{where} value must be a number, got {value!r}")
@@ -117,7 +121,9 @@ def _parse_entry(name: str, raw: Any, origin: str) -> Parameter:
     except PriorError as exc:
         raise RegistryError(f"{where} {exc}") from None
     if prior is None:
-        raise RegistryError(f"{where} prior must be a table such as {{ dist = 'uniform', low = 0, high = 1 }}")
+        raise RegistryError(
+            f"{where} prior must be a table such as {{ dist = 'uniform', low = 0, high = 1 }}"
+        )
     if not prior.contains(float(value)):
         lo, hi = prior.support
         raise RegistryError(f"{where} value {value} lies outside its prior's support [{lo}, {hi}]")
@@ -187,12 +193,18 @@ class Registry(Mapping[str, Parameter]):
                 close = _closest(name, self._params)
                 hint = f"; did you mean {close!r}?" if close else ""
                 raise RegistryError(f"unknown parameter {name!r} in overrides{hint}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not np.isfinite(value)
+            ):
                 raise RegistryError(f"override {name} must be a finite number, got {value!r}")
             prior = self._params[name].prior
             if not prior.contains(float(value)):
                 lo, hi = prior.support
-                raise RegistryError(f"override {name}={value} is outside its allowed range [{lo:g}, {hi:g}]")
+                raise RegistryError(
+                    f"override {name}={value} is outside its allowed range [{lo:g}, {hi:g}]"
+                )
             clean[name] = float(value)
         return clean
 

@@ -22,7 +22,13 @@ import numpy as np
 
 GOLDEN_FILE = Path(__file__).resolve().parents[3] / "tests" / "golden" / "summary.json"
 RUNS, SEED, END = 16, 20261129, 2035
-OUTCOMES = ("opioid_deaths", "opioid_deaths_synthetic", "people_with_oud", "people_in_moud", "fentanyl_share")
+OUTCOMES = (
+    "opioid_deaths",
+    "opioid_deaths_synthetic",
+    "people_with_oud",
+    "people_in_moud",
+    "fentanyl_share",
+)
 YEARS = (2000, 2010, 2020, 2024, 2030, 2035)
 PORTFOLIOS = ("status-quo", "public-health")
 #: relative tolerance for comparing against the golden file (floating-point reassociation only)
@@ -54,7 +60,9 @@ def compare(expected: dict[str, Any], actual: dict[str, Any], rtol: float = RTOL
     def walk(e: Any, a: Any, path: str) -> None:
         if isinstance(e, dict):
             if not isinstance(a, dict) or set(e) != set(a):
-                problems.append(f"{path}: keys differ ({sorted(e)} vs {sorted(a) if isinstance(a, dict) else a})")
+                problems.append(
+                    f"{path}: keys differ ({sorted(e)} vs {sorted(a) if isinstance(a, dict) else a})"
+                )
                 return
             for k in e:
                 walk(e[k], a[k], f"{path}/{k}")
@@ -72,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     actual = summary()
     if args.update:
         GOLDEN_FILE.parent.mkdir(parents=True, exist_ok=True)
-        GOLDEN_FILE.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        GOLDEN_FILE.write_text(
+            json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
         print(f"wrote {GOLDEN_FILE}")
         return 0
     problems = compare(json.loads(GOLDEN_FILE.read_text(encoding="utf-8")), actual)
