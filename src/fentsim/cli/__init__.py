@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "policy_cmd",
     "ensemble_cmd",
     "analysis_cmd",
+    "calibrate_cmd",
     "report_cmd",
 )
 
