@@ -11,7 +11,7 @@ from fentsim.calibration.bayes import SMCSettings
 from fentsim.calibration.posterior_io import load_posterior
 from fentsim.calibration.validate import CALIBRATED_LAYERS, calibrated_names
 from fentsim.cli import main
-from fentsim.cli.analysis_cmd import SMC_MOVES
+from fentsim.cli.calibrate_cmd import SMC_MOVES
 from fentsim.params import load_registry
 
 TINY = ["--draws", "48", "--particles", "16", "--groups", "2", "--max-moves", "2", "--seed", "3"]
