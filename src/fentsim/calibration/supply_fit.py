@@ -18,17 +18,15 @@ Mexican homicides         INEGI                                       log, sd 0.
 criminal groups           counts of all groups (not the 2015 CRS      log, sd 0.5          2006-2023
                           count of major organisations)
 opioid deaths (coupled)   NVSS / NCHS provisional                     log, sd 0.06         1999-2024
-2023→2024 change          opioid deaths 2024/2023 = 0.658             log, sd 0.05         2024
+2023→2024 change          opioid deaths 2024/2023 (0.66)              log, sd 0.05         2024
 ========================  =========================================  ===================  =========
 
 The search samples the ``calibrate = true`` parameters of the supply, market and violence layers
-(optionally also :data:`JOINT_DEMAND`, demand parameters that could be re-fitted jointly because the
-coupled potency differs from the observed-exposure input before 2022; off by default, so the
-demand side's fit and posterior stay valid in coupled mode) in probit space of their prior quantiles:
-a Latin hypercube first, then repeated Gaussian fits to the elite (cross-entropy method), then
-rounds of shrinking Gaussian steps around the best candidates; every candidate stays inside its
-prior's support. All other parameters sit at their fitted (demand) or
-point values. The result ships as ``supply_fitted.toml`` (read after ``demand_fitted.toml``).
+(optionally :data:`JOINT_DEMAND` too; off by default so the demand fit and posterior stay valid)
+in probit space of their prior quantiles: a Latin hypercube, then Gaussian fits to the elite
+(cross-entropy), then shrinking Gaussian steps around the best; candidates stay inside the priors'
+support. Other parameters sit at their demand-fitted or point values. The result ships as
+``supply_fitted.toml`` (read after ``demand_fitted.toml``).
 
 Example (tiny and fast; the shipped fit uses the defaults):
     >>> fit = fit_supply(SupplyFitSettings(first=64, per_iteration=64, iterations=1, elite=8), seed=1)
@@ -51,6 +49,7 @@ from scipy.stats import qmc
 from ..model.clock import Clock
 from ..model.engine import simulate
 from ..model.result import SimResult
+from ..model.supply_replay import UserReplay, UserTap
 from ..params import ParamSet, Registry, load_registry
 from ..params.projection import base_values
 from .fit_metrics import mape, r_squared
@@ -75,10 +74,10 @@ POE_BAND = (0.85, 0.95)  #: Cato/CBP FOIA: 88% of fentanyl seized at ports, FY20
 CONSUMPTION_BAND_KG = (1000.0, 9999.0)  #: Kilmer et al. 2022: single-digit pure tonnes in 2021
 PILL_THRESHOLD_MG = 2.0  #: DEA's "potentially lethal dose" threshold
 REFERENCE_YEARS = (2021, 2022, 2023)  #: the potency index is 1.0 on average over these years
-FALL_YEARS = (2023, 2024)
-FALL_OBSERVED = (
-    54743.0 / 83140.0
-)  #: opioid deaths 2024 / 2023, NCHS provisional (data: opioid_deaths)
+FALL_YEARS = (
+    2023,
+    2024,
+)  #: the observed change between these years (data: opioid_deaths) is fitted
 SD_FALL = 0.05  #: log; the 2023-24 fall is the key coupled signal (supply → purity → deaths)
 SD_REFERENCE = 0.1  #: log; how closely the fit holds that normalisation
 
@@ -124,11 +123,7 @@ def _target(name: str, first: int, last: int) -> Series:
     from .. import data
 
     t = data.observed_series()[name]
-    y, v, w = (
-        np.asarray(t.year),
-        np.asarray(t.value, dtype=float),
-        np.asarray(t.weight, dtype=float),
-    )
+    y, v, w = np.asarray(t.year), np.asarray(t.value, dtype=float), np.asarray(t.weight, dtype=float)  # fmt: skip
     keep = (y >= first) & (y <= last)
     return Series(name, y[keep], v[keep], w[keep])
 
@@ -194,11 +189,7 @@ def predictions(res: SimResult, ps: ParamSet, obs: dict[str, Series]) -> dict[st
     out["criminal_groups"] = o["criminal_groups"][:, _cols(res, obs["criminal_groups"].years)]
     pot = o["potency_index"]
     pills = obs["dea_pills_ge_2mg"]
-    out["dea_pills_ge_2mg"] = pill_share(
-        pot[:, _cols(res, pills.years)],
-        ps["pill_mg_at_reference"][:, None],
-        ps["pill_mg_gsd"][:, None],
-    )
+    out["dea_pills_ge_2mg"] = pill_share(pot[:, _cols(res, pills.years)], ps["pill_mg_at_reference"][:, None], ps["pill_mg_gsd"][:, None])  # fmt: skip
     pw = obs["powder_purity_index"]
     ref = pot[:, _cols(res, np.array([2022, 2023]))].mean(axis=1, keepdims=True)
     out["powder_purity_index"] = pot[:, _cols(res, pw.years)] / ref
@@ -222,11 +213,7 @@ VIOLENCE_SERIES = ("mexico_homicides", "criminal_groups")
 
 
 def loss(res: SimResult, ps: ParamSet, obs: dict[str, Series], part: str = "all") -> np.ndarray:
-    """Sum of squared standardised errors per run (lower is better; NaN → inf).
-
-    ``part`` is ``"supply"`` (everything but violence), ``"violence"`` (homicides and groups) or
-    ``"all"``.
-    """
+    """Sum of squared standardised errors per run (NaN → inf); ``part``: supply, violence or all."""
     sd = {"fentanyl_share": SD_SHARE, "dea_pills_ge_2mg": SD_PILLS}
     logs = {"cbp_seizures_lb": SD_CBP, "powder_purity_index": SD_POWDER, "mexico_homicides": SD_HOMICIDES,
             "criminal_groups": SD_GROUPS, "opioid_deaths": SD_DEATHS}  # fmt: skip
@@ -253,18 +240,16 @@ def loss(res: SimResult, ps: ParamSet, obs: dict[str, Series], part: str = "all"
     c21 = o["fentanyl_consumed_kg"][:, _cols(res, np.array([2021]))[0]]
     total += _hinge(c21, *CONSUMPTION_BAND_KG) ** 2
     d = o["opioid_deaths"][:, _cols(res, np.array(FALL_YEARS))]
-    total += (np.log(d[:, 1] / d[:, 0] / FALL_OBSERVED) / SD_FALL) ** 2
+    od = obs["opioid_deaths"]
+    fall = od.obs[od.years == FALL_YEARS[1]] / od.obs[od.years == FALL_YEARS[0]]
+    total += (np.log(d[:, 1] / d[:, 0] / fall) / SD_FALL) ** 2
     ref = o["potency_index"][:, _cols(res, np.array(REFERENCE_YEARS))].mean(axis=1)
     total += (np.log(ref) / SD_REFERENCE) ** 2  # the index is 1.0 at its 2021-23 reference
     return np.where(np.isfinite(total), total, np.inf)
 
 
 def fit_base(registry: Registry) -> dict[str, float]:
-    """Values of the parameters the fit holds fixed: registry points with the demand fit applied.
-
-    The shipped supply fit is *not* applied (so a refit starts from the demand side's own values,
-    in particular for :data:`JOINT_DEMAND`).
-    """
+    """Fixed values: registry points with the demand fit applied (not the shipped supply fit)."""
     from .demand_fit import load_fitted
 
     values = {name: p.value for name, p in registry.items()}
@@ -278,36 +263,6 @@ def fit_names(registry: Registry, joint_demand: bool = True) -> tuple[list[str],
     violence = [n for n in cal if registry[n].group.startswith("violence") or n in VIOLENCE_EXTRA]
     supply = [n for n in cal if n not in violence] + (list(JOINT_DEMAND) if joint_demand else [])
     return supply, violence
-
-
-class _Tap:
-    """Records the user count the supply component sees each month (place it first)."""
-
-    name = "tap"
-    outputs = ()
-
-    def init(self, p, clock, ctx):
-        self.users = np.zeros(clock.n_months)
-
-    def step(self, m, plan, ctx, rec):
-        self.users[m] = ctx["illicit_users"][0]
-
-
-class _Replay:
-    """Replays a recorded monthly user count into ``ctx`` (stands in for the epidemic)."""
-
-    name = "replay"
-    outputs = ()
-
-    def __init__(self, users: np.ndarray):
-        self.users = users
-
-    def init(self, p, clock, ctx):
-        self.buf = np.full(p.n, self.users[0])
-        ctx["illicit_users"] = self.buf
-
-    def step(self, m, plan, ctx, rec):
-        self.buf[:] = self.users[m]
 
 
 def _search(evaluate, d: int, settings: SupplyFitSettings, rng, progress, step0: int = 0):
@@ -355,22 +310,22 @@ def fit_supply(
     base = fit_base(reg)
     rng = np.random.default_rng(seed)
 
+    def draw(u: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+        return {n: reg[n].prior.ppf(u[..., j], point=reg[n].value) for j, n in enumerate(names)}
+
     def params(u: np.ndarray, names: list[str], values: dict[str, float]) -> ParamSet:
-        ps = ParamSet.point(reg, u.shape[0], values)
-        for j, name in enumerate(names):
-            ps[name] = reg[name].prior.ppf(u[:, j], point=reg[name].value)
-        return ps
+        return ParamSet({**ParamSet.point(reg, u.shape[0], values), **draw(u, names)})
 
     def eval_a(u: np.ndarray) -> np.ndarray:
         ps = params(u, names_a, base)
         return loss(simulate(ps, clock=clock), ps, obs, part="supply")
 
     u_a, loss_a, hist_a = _search(eval_a, len(names_a), settings, rng, progress)
-    values = {n: float(reg[n].prior.ppf(u_a[j], point=reg[n].value)) for j, n in enumerate(names_a)}
+    values = {n: float(v) for n, v in draw(u_a, names_a).items()}
 
     from ..model.coupling import coupled_components
 
-    tap = _Tap()
+    tap = UserTap()
     best_a = ParamSet.point(reg, 1, {**base, **values})
     simulate(best_a, clock=clock, components=lambda: [tap, *coupled_components()])
     users = tap.users.copy()
@@ -381,14 +336,12 @@ def fit_supply(
         from ..model.violence import Violence
 
         ps = params(u, names_b, stage_b)
-        res = simulate(ps, clock=clock, components=lambda: [_Replay(users), Supply(), Violence()])
+        res = simulate(ps, clock=clock, components=lambda: [UserReplay(users), Supply(), Violence()])  # fmt: skip
         return loss(res, ps, obs, part="violence")
 
     step0 = settings.iterations + settings.refine
     u_b, loss_b, hist_b = _search(eval_b, len(names_b), settings, rng, progress, step0)
-    values.update(
-        {n: float(reg[n].prior.ppf(u_b[j], point=reg[n].value)) for j, n in enumerate(names_b)}
-    )
+    values.update({n: float(v) for n, v in draw(u_b, names_b).items()})
     return SupplyFit(values, loss_a + loss_b, hist_a + hist_b, settings, seed)
 
 
@@ -399,15 +352,10 @@ def shipped_fitted_path() -> Path:
 
 def write_fitted(fit: SupplyFit, path: Path | None = None) -> None:
     """Write the fitted values as TOML (name = value) with the fit's provenance in comments."""
-    joint = [n for n in JOINT_DEMAND if n in fit.values]
+    joint = ", ".join(n for n in JOINT_DEMAND if n in fit.values)
     lines = [
-        "# Fitted point of the supply, market and violence parameters of the coupled model"
-        + (
-            " (plus demand parameters re-fitted jointly: " + ", ".join(joint) + ")."
-            if joint
-            else "."
-        ),
-        "# Demand parameters are held at demand_fitted.toml.",
+        "# Fitted point of the supply, market and violence parameters of the coupled model; demand"
+        + (f" re-fitted jointly: {joint}." if joint else " parameters held at demand_fitted.toml."),
         "# Regenerate with fentsim.calibration.supply_fit.fit_supply; read after demand_fitted.toml.",
         f"# seed = {fit.seed}; loss = {fit.loss:.3f}; settings = {fit.settings}",
         "",
@@ -432,13 +380,7 @@ def fit_table(res: SimResult, ps: ParamSet, run: int = 0, last_year: int = 2024)
     rows.append({"series": "consumption_2021_kg", "years": "2021",
                  "value": float(o["fentanyl_consumed_kg"][run, _cols(res, np.array([2021]))[0]])})  # fmt: skip
     d = o["opioid_deaths"][run, _cols(res, np.array([2023, 2024]))]
-    rows.append(
-        {
-            "series": "opioid_deaths_change_2023_2024",
-            "years": "2023-2024",
-            "value": float(d[1] / d[0] - 1),
-        }
-    )
+    rows.append({"series": "opioid_deaths_change_2023_2024", "years": "2023-2024", "value": float(d[1] / d[0] - 1)})  # fmt: skip
     return rows
 
 
@@ -452,14 +394,3 @@ def fit_report(values: dict[str, float] | None = None, last_year: int = 2024) ->
         cells = [f"{r[k]:.3f}" if k in r else "" for k in ("r2", "mape", "value")]
         lines.append(f"| {r['series']} | {r['years']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def main() -> None:  # pragma: no cover - long-running entry point
-    """``python -m fentsim.calibration.supply_fit``: refit, write ``supply_fitted.toml``, print the table."""
-    fit = fit_supply(progress=lambda i, best: print(f"step {i}: loss {best:.2f}", flush=True))
-    write_fitted(fit)
-    print(fit_report(fit.values))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
