@@ -62,7 +62,9 @@ K_SRC = len(PARAMS)  #: first of 4 columns: monthly adjustment fraction of each 
 K_SHIP = K_SRC + N_SRC  #: monthly adjustment fraction of shipping shares
 LIST_DECAY = K_SHIP + 1  #: monthly survival of the listing pressure
 INCLUSIVE_REF = LIST_DECAY + 1  #: Σ b_j / cost_j, the Luce inclusive value with no controls
-N_COLS = INCLUSIVE_REF + 1
+WC = INCLUSIVE_REF + 1  #: first of 4 columns: b_j / cost_j (attraction before controls)
+INV_YIELD = WC + N_SRC  #: 1 / precursor_yield
+N_COLS = INV_YIELD + 1
 
 
 def derived(P: np.ndarray) -> np.ndarray:
@@ -81,7 +83,9 @@ def derived(P: np.ndarray) -> np.ndarray:
     out[:, K_SRC : K_SRC + N_SRC] = -np.expm1(-1.0 / P[:, _T0 : _T3 + 1])
     out[:, K_SHIP] = -np.expm1(-1.0 / P[:, _STAU])
     out[:, LIST_DECAY] = np.exp(-1.0 / P[:, LIST_TAU])
-    out[:, INCLUSIVE_REF] = (w / P[:, _C0 : _C3 + 1]).sum(axis=1)
+    out[:, WC : WC + N_SRC] = w / P[:, _C0 : _C3 + 1]
+    out[:, INCLUSIVE_REF] = out[:, WC : WC + N_SRC].sum(axis=1)
+    out[:, INV_YIELD] = 1.0 / P[:, YIELD]
     return out
 
 
@@ -157,15 +161,16 @@ def precursor_month(
             before = availability(previous, P[i, _E0 + j])
             if before > 0.0:
                 S[i, cap + j] *= a / before
-        supplied[i, j] = a  # hold availability until the capacities are updated
-        inclusive += P[i, _W0 + j] * a * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
+        att = P[i, WC + j] * a * (ok if j < N_IMPORTED else 1.0)
+        supplied[i, j] = att  # hold the attraction until the capacities are updated
+        inclusive += att
     orders = max(need * (1.0 + P[i, COVER]) - inventory, 0.0)
     offered = 0.0
-    scale = need * P[i, HEADROOM] / inclusive if inclusive > 0.0 else 0.0
+    inv_inclusive = 1.0 / inclusive if inclusive > 0.0 else 0.0
+    scale = need * P[i, HEADROOM] * inv_inclusive
     for j in range(N_SRC):
-        att = P[i, _W0 + j] * supplied[i, j] * (ok if j < N_IMPORTED else 1.0) / P[i, _C0 + j]
         c = S[i, cap + j]
-        c += (att * scale - c) * P[i, K_SRC + j]
+        c += (supplied[i, j] * scale - c) * P[i, K_SRC + j]
         S[i, cap + j] = c
         supplied[i, j] = c
         offered += c
@@ -179,5 +184,5 @@ def precursor_month(
         if j < N_IMPORTED:
             imported += x
     lost = imported * (1.0 - ok)
-    cost_index = P[i, INCLUSIVE_REF] / inclusive if inclusive > 0.0 else np.inf
+    cost_index = P[i, INCLUSIVE_REF] * inv_inclusive if inclusive > 0.0 else np.inf
     return shipped - lost, lost, shipped, cost_index

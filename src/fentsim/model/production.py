@@ -61,10 +61,12 @@ K_INT = K_BUILD + 1  #: monthly recovery fraction of integrity
 WAR_DECAY = K_INT + 1  #: monthly survival of internal-war intensity
 K_CROSS = WAR_DECAY + 1  #: monthly fraction of staged product sent across the border
 K_DIRECT = K_CROSS + 1  #: monthly adjustment fraction of direct sales from China
-N_COLS = K_DIRECT + 1
+INV_DIRECT_PURITY = K_DIRECT + 1  #: 1 / direct_purity
+N_COLS = INV_DIRECT_PURITY + 1
 
 #: the Bass and war time constants are per year; the model steps months
 MONTHS_PER_YEAR = 12.0
+PER_MONTH = 1.0 / MONTHS_PER_YEAR
 
 
 def derived(P: np.ndarray) -> np.ndarray:
@@ -80,6 +82,7 @@ def derived(P: np.ndarray) -> np.ndarray:
     out[:, WAR_DECAY] = np.exp(-1.0 / (P[:, _WAR_TAU] * MONTHS_PER_YEAR))
     out[:, K_CROSS] = -np.expm1(-1.0 / P[:, _STAGE_T])
     out[:, K_DIRECT] = -np.expm1(-1.0 / P[:, _DIRECT_TAU])
+    out[:, INV_DIRECT_PURITY] = 1.0 / P[:, DIRECT_PURITY]
     return out
 
 
@@ -121,7 +124,7 @@ def org_month(P, i, S, lab, integrity, target, removals, lab_hit, war):
         rem = removals * P[i, RW0 + o]
         shock = P[i, INT_LOSS] * rem
         if o == 0:
-            shock += P[i, WAR_LOSS] * war / MONTHS_PER_YEAR
+            shock += P[i, WAR_LOSS] * war * PER_MONTH
         g = S[i, integrity + o]
         g += (1.0 - g) * k_int - g * min(shock, 1.0)
         S[i, integrity + o] = g

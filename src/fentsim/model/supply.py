@@ -65,6 +65,7 @@ from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, PolicyCache
 N_CUM = len(CUM)
 USD_PER_MILLION = 1e6
 AID_UNIT_MUSD = 100.0  #: aid effect sizes are per USD 100 million a year
+MUSD_PER_USD, PER_AID_UNIT = 1.0 / USD_PER_MILLION, 1.0 / AID_UNIT_MUSD
 
 # column indices (module constants so numba folds them)
 H_AID, H_KINGPIN, H_LISTINGS, H_CLASS, H_COOPSTEP = (H[k] for k in ("aid_on", "kingpin_on", "listings", "classwide", "coop_steps"))  # fmt: skip
@@ -116,7 +117,7 @@ def supply_kernel(
     """
     n = S.shape[0]
     for i in prange(n):
-        aid_units = (PR[i, pr.HIST_AID] / USD_PER_MILLION * h[H_AID] + lev[0, i]) / AID_UNIT_MUSD
+        aid_units = (PR[i, pr.HIST_AID] * MUSD_PER_USD * h[H_AID] + lev[0, i]) * PER_AID_UNIT
         fto = h[H_FTO] + lev[1, i]  # designations in force plus further ones (the lever)
         sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT] + lev[2, i]
         ops = lev[3, i]
@@ -175,7 +176,7 @@ def supply_kernel(
             C_SLOSS,
             stringency,
             previous,
-            q_cap / y,
+            q_cap * PP[i, pc.INV_YIELD],
             S[i, ST_PINV],
             supplied,
         )
@@ -183,7 +184,7 @@ def supply_kernel(
         p_seized = inv * lab_hit
         inv -= p_seized
         produced = min(q_cap, inv * y)
-        used = produced / y
+        used = produced * PP[i, pc.INV_YIELD]
         S[i, ST_PINV] = max(inv - used, 0.0)
 
         # staging in Mexico and crossing
@@ -200,7 +201,7 @@ def supply_kernel(
         w = PX[i, cx.PURITY_POT]
         gross = (
             seized / (PX[i, cx.SEIZED_PURITY] * (1.0 - w + w * potency[i]))
-            + d_seized / PR[i, pr.DIRECT_PURITY]
+            + d_seized * PR[i, pr.INV_DIRECT_PURITY]
         )
         acc[i, A_CBP] += gross * cx.LB_PER_KG
         acc[i, A_MODE + MAIL] += d_seized

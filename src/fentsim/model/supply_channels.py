@@ -81,8 +81,9 @@ def channels_month(S, i, C, det, bp_cost, base, sent, acc):
     for j in range(N_SRC):
         tot += S[i, _CAP + j]
     d = 0.0
+    inv = 1.0 / tot if tot > 0.0 else 0.0
     for j in range(N_SRC):
-        d += abs((S[i, _CAP + j] / tot if tot > 0.0 else 0.0) - base[i, B_SRC + j])
+        d += abs(S[i, _CAP + j] * inv - base[i, B_SRC + j])
     ship = 0.0
     for m in range(N_SHIP):
         ship += abs(S[i, _SHIP + m] - base[i, B_SHIP + m])
