@@ -12,13 +12,20 @@ signal                            meaning                                 writte
 ================================  ======================================  ==========================
 ``fentanyl_share``                fentanyl share of the illicit opioid    market / observed exposure
                                   supply, in [0, 1]
-``potency``                       potency index of street fentanyl,       market / observed exposure
-                                  1.0 = 2021-23 level
+``potency``                       potency of street fentanyl relative to  market / observed exposure
+                                  what users are used to (1.0 = 2022-23)
 ``od_risk_supply``                multiplier on overdose incidence from   market (1.0 otherwise)
                                   supply volatility
 ``illicit_users``                 people using illicit opioids (persons)  demand
 ``illicit_oud``                   people with illicit OUD, not in MOUD    demand
 ``mexico_cooperation``            cooperation index in [0, 1]             violence
+``street_potency``                raw street potency index                market
+``fentanyl_delivered_kg``         fentanyl reaching US streets this month supply
+``leadership_removals``           leadership removals this month          supply
+``cartel_war``                    intensity of inter-cartel conflict      supply (history)
+``fentanyl_production_kg``        fentanyl produced in Mexico this month  supply
+``people_in_remission``           people in remission (persons)           demand
+``moud_patients_added``           MOUD patients above baseline capacity   demand
 ================================  ======================================  ==========================
 
 Components run in list order each month; a signal read before its writer has run in that month
