@@ -108,3 +108,11 @@ def test_bad_scenarios_exit_2(cli, tmp_path, name):
     lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1, r.stderr
     assert name in lines[0] or "no_such_parameter" in lines[0] or "intensity" in lines[0]
+
+
+def test_demo_compares_the_four_portfolios(cli):
+    r = cli("demo", "--runs", "20", "--seed", "2", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    for name in ("status-quo", "essay", "public-health", "essay+public-health"):
+        assert name in r.stdout
+    assert "deaths averted" in r.stdout
