@@ -61,11 +61,6 @@ SD_HOMICIDES: float = 0.15
 #: (4 vs 7 in 2006; 148-200 around 2019-2023), so a log-sd of 0.7 (a factor of about 2).
 SD_CRIMINAL_GROUPS: float = 0.7
 
-#: Provenance weights used only when the data layer supplies none (its ``weight`` column wins).
-#: V (read in a primary source) and S (SOURCE data files) count fully; P (provisional) nearly;
-#: M (recalled) and W (aggregator only) at half, as the data README asks ("weight it lower").
-PROVENANCE_WEIGHT: dict[str, float] = {"V": 1.0, "S": 1.0, "P": 0.8, "M": 0.5, "W": 0.5}
-
 
 @dataclass(frozen=True)
 class Target:
@@ -229,7 +224,10 @@ def _weights(frame) -> np.ndarray:
     prov = frame["provenance"].astype(str).str[:1] if "provenance" in frame else None
     if prov is None:
         return np.ones(len(frame))
-    return np.array([PROVENANCE_WEIGHT.get(p, min(PROVENANCE_WEIGHT.values())) for p in prov])
+    from ..data import provenance_weights  # one table of tag weights: the data catalogue's
+
+    weights = provenance_weights()
+    return np.array([weights.get(p, min(weights.values())) for p in prov])
 
 
 def bind(
