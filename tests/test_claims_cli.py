@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from cli_helpers import run_cli as fentsim
 
 CLAIM = """
 [[claims]]
@@ -15,12 +15,6 @@ method = {{ fn = "value", dataset = "deaths_annual", column = "deaths", year = 2
 tolerance = {{ supported = 0.0, roughly = 0.10 }}
 sources = ["test fixture"]
 """
-
-
-def fentsim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=300
-    )
 
 
 def test_claims_json_without_the_model():

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
+from cli_helpers import run_cli as fentsim
 from fentsim.data import datasets
-
-
-def fentsim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=300
-    )
 
 
 def test_data_list_shows_every_dataset():

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_helpers import run_cli as fentsim
 from fentsim.analysis.compare import METRICS
 from fentsim.cli import main
 from fentsim.policy import levers, presets
-
-
-def fentsim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
-    )
 
 
 def test_levers_json():
@@ -70,9 +62,6 @@ def test_compare_argument_errors_exit_2(args, fragment, capsys):
     assert exc.value.code == 2 and fragment in err and "Traceback" not in err
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("fentsim.model.demand") is None, reason="demand model not landed"
-)
 def test_compare_json_end_to_end(tmp_path):
     scenario = tmp_path / "cheap.toml"
     scenario.write_text(

@@ -3,32 +3,12 @@ the real model prints the trade-off and the box (runs once the model and presets
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_helpers import run_cli as fentsim
 from fentsim.cli import main
-
-
-def fentsim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
-    )
-
-
-def model_ready() -> bool:
-    if importlib.util.find_spec("fentsim.model.demand") is None:
-        return False
-    try:
-        from fentsim.params import load_registry
-        from fentsim.policy.portfolio import presets
-
-        return "public-health" in presets() and len(load_registry().uncertain) >= 2
-    except ImportError:
-        return False
 
 
 @pytest.mark.parametrize(
@@ -64,7 +44,6 @@ def test_a_real_process_exits_2_on_a_user_error():
     assert "exactly one of" in out.stderr
 
 
-@pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
 def test_tiny_discovery_on_the_model(capsys):
     args = [
         "discover",

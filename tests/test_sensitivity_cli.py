@@ -3,33 +3,12 @@ run on the real model prints JSON (runs once the model and policy presets are in
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_helpers import run_cli as fentsim
 from fentsim.cli import main
-
-
-def fentsim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fentsim.cli", *args], capture_output=True, text=True, timeout=600
-    )
-
-
-def model_ready() -> bool:
-    """The demand model, the policy presets and uncertain registry parameters are all there."""
-    if importlib.util.find_spec("fentsim.model.demand") is None:
-        return False
-    try:
-        from fentsim.params import load_registry
-        from fentsim.policy.portfolio import presets
-
-        return "public-health" in presets() and len(load_registry().uncertain) >= 2
-    except ImportError:
-        return False
 
 
 def two_params() -> list[str]:
@@ -66,7 +45,6 @@ def test_a_real_process_exits_2_on_a_user_error():
     ]
 
 
-@pytest.mark.skipif(not model_ready(), reason="the model and policy presets are not installed yet")
 def test_tiny_sobol_on_the_model(capsys):
     params = two_params()
     args = [
