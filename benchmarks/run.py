@@ -8,6 +8,8 @@ Sections (each skipped with a printed note when a piece it needs is not built):
   (``fentsim.analysis.compare.compare``, and the ensemble layer on ``--workers`` processes);
 * ``ema``        — EMA Workbench's ``SequentialEvaluator`` running the same coupled model one
   experiment at a time vs fentsim's batched per-run cost (target: ≥ 100× lower);
+* ``api``        — a 2,000-run comparison of three portfolios through the dashboard's HTTP API,
+  from POST to downloaded result (target: about a second);
 * ``memory``     — peak memory of a 1,000,000-run summary ensemble of the demand model streamed
   into a temporary store (target: < 2 GB).
 
@@ -39,11 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rich.console import Console
 from rich.table import Table
 
+import bench_api
 import bench_ema
 import bench_memory
 import bench_model
 
-SECTIONS: tuple[str, ...] = ("throughput", "compare", "ema", "memory")
+SECTIONS: tuple[str, ...] = ("throughput", "compare", "api", "ema", "memory")
 console = Console()
 
 
@@ -142,6 +145,16 @@ def _show_memory(r: dict[str, Any]) -> None:
     console.print(f"  {verdict} the < 2 GB target")
 
 
+def _show_api(r: dict[str, Any]) -> None:
+    t = Table(title=f"API comparison: {r['runs']:,} runs x {len(r['portfolios'])} portfolios")
+    t.add_column("median s", justify="right")
+    t.add_column("runs", justify="right")
+    t.add_row(f"{r['median_s']:.2f}", ", ".join(f"{x:.2f}" for x in r["times_s"]))
+    console.print(t)
+    verdict = "meets" if r["median_s"] <= 1.5 * r["target_s"] else "MISSES"
+    console.print(f"  {verdict} the 'about a second' target")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="fentsim benchmarks")
     parser.add_argument(
@@ -168,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: bench_model.comparison(200 if quick else 2_000, args.repeats, args.workers),
             _show_compare,
         ),
+        "api": (lambda: bench_api.latency(200 if quick else 2_000, args.repeats), _show_api),
         "ema": (
             lambda: bench_ema.side_by_side(
                 2 if quick else args.ema_experiments, 2_000 if quick else 10_000, args.repeats

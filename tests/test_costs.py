@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fentsim.model.clock import Clock
-from fentsim.model.costs import TOTAL, Costs, cost_output
+from fentsim.model.clock import DT, Clock
+from fentsim.model.costs import TOTAL, Costs, cost_output, quantity_output
 from fentsim.model.engine import simulate
 from fentsim.model.recorder import Output
 from fentsim.params import ParamSet, load_registry, sample
@@ -106,17 +106,23 @@ def test_ramp_down_pays_no_negative_capital():
 
 
 class Signals:
-    """A stand-in component publishing the optional cost signals."""
+    """A stand-in component tracking two costed quantities, as the epidemic engine does."""
 
     name = "signals"
-    outputs = (Output("dummy", "flow", "persons", "unused"),)
+    outputs = (
+        Output(quantity_output("drug_checking"), "flow", "person-years", "tracked", True),
+        Output(quantity_output("moud_access"), "flow", "person-years", "tracked", True),
+    )
 
     def init(self, p, clock, ctx):
-        ctx["illicit_users"] = np.full(p.n, 1_000_000.0)
-        ctx["moud_patients_added"] = np.full(p.n, 50_000.0)
+        self.clock = clock
+        self.users, self.added = 1_000_000.0, 50_000.0
 
     def step(self, m, plan, ctx, rec):
-        pass
+        y = self.clock.year_index(m)
+        covered = plan.level("drug_checking", m) * self.users * DT
+        rec.add_year(quantity_output("drug_checking"), y, covered)
+        rec.add_year(quantity_output("moud_access"), y, self.added * DT)
 
 
 def test_state_signals_replace_the_registry_base():

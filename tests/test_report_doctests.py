@@ -12,7 +12,6 @@ MODULES = [
     "fentsim.report.figures",
     "fentsim.report.inputs",
     "fentsim.report.context",
-    "fentsim.report.trajectories",
     "fentsim.report.sections_results",
     "fentsim.report.sections_analysis",
     "fentsim.report.sections_spec",

@@ -32,7 +32,7 @@ See :func:`compare` for an example.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..model.clock import Clock
+from ..model.result import SimResult
 from ..params import ParamSet
 
 DEFAULT_WINDOW: tuple[int, int] = (2026, 2035)
@@ -73,6 +74,10 @@ def projection_draws(n: int, seed: int) -> ParamSet:
     from ..params.projection import projection_params
 
     return projection_params(n, seed)
+
+
+#: ``compare(..., keep=[KEEP_ALL])`` keeps the trajectories of every output
+KEEP_ALL = "*"
 
 
 def _stats(x: np.ndarray | None) -> dict[str, float | None] | None:
@@ -110,6 +115,8 @@ class Comparison:
     seed: int | None = None
     descriptions: dict[str, str] = field(default_factory=dict)
     mean_ratio: dict[str, float | None] = field(default_factory=dict)
+    #: yearly trajectories of the outputs compare was asked to ``keep``, by portfolio
+    results: dict[str, SimResult] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -291,6 +298,7 @@ def compare(
     *,
     progress: Progress | None = None,
     components: Callable[[], Sequence[Any]] | None = None,
+    keep: Collection[str] | None = None,
 ) -> Comparison:
     """Run each portfolio on the same draws and compare it with the first one named.
 
@@ -304,14 +312,17 @@ def compare(
         exposure: ``coupled`` or ``observed`` (see :func:`fentsim.model.engine.simulate`).
         params: parameter draws to use instead of :func:`projection_draws` (``runs`` then ignored).
         progress: ``progress(label, done, total)`` in run-months, once a simulated year.
-        components: a component factory for the engine (default: the engine's list plus costs).
+        components: a component factory for the engine (default: the engine's own list, which
+            includes costs); with one, each portfolio runs separately from 1999.
+        keep: outputs whose yearly trajectories (every run) to keep in ``results`` (for fan
+            charts and reports; ``[KEEP_ALL]``: every output); by default only window totals.
 
     Example:
         >>> cmp = compare(["status-quo", "public-health"], runs=8, seed=1, window=(2026, 2028))  # doctest: +SKIP
         >>> sorted(cmp.to_json())  # doctest: +SKIP
         ['portfolios', 'reference', 'window']
     """
-    from ..model.engine import DEFAULT_BLOCK, simulate
+    from ..model.engine import DEFAULT_BLOCK, simulate, simulate_portfolios
     from ..policy import compile_plan, resolve
 
     if not portfolios:
@@ -328,35 +339,77 @@ def compare(
     (first, last), end = _check(window, end, n, start)
     clock = Clock(start, end)
     draws = params if params is not None else projection_draws(runs, seed)
-    factory = components or model_components(exposure)
     plans = [compile_plan(pf, clock) for pf in pfs]
     sel = (clock.years >= first) & (clock.years <= last)
     # blocks bound memory: only window totals are kept, never every run's trajectories
     blocks = [slice(a, min(a + DEFAULT_BLOCK, n)) for a in range(0, n, DEFAULT_BLOCK)]
-    totals: dict[str, dict[str, np.ndarray | None]] = {}
+    parts: dict[str, list[dict[str, np.ndarray | None]]] = {pf.name: [] for pf in pfs}
+    kept: dict[str, list[SimResult]] = {pf.name: [] for pf in pfs}
+
+    def collect(name: str, res: SimResult) -> None:
+        parts[name].append({m: _window_total(res, o, sel) for m, o in OUTPUTS.items()})
+        if keep is not None:
+            names = [k for k in res.outcomes if k in keep or KEEP_ALL in keep]
+            kept[name].append(
+                SimResult(res.years, {k: res.outcomes[k] for k in names}, res.meta, name)
+            )
+
     total = len(pfs) * n * clock.n_months  # run-months
-    for i, (pf, plan) in enumerate(zip(pfs, plans, strict=True)):
-        p = draws.with_overrides(pf.overrides) if pf.overrides else draws
-        parts: list[dict[str, np.ndarray | None]] = []
-        for sl in blocks:
-            offset = (i * n + sl.start) * clock.n_months
-            label = f"{pf.name} ({i + 1}/{len(pfs)})"
-            tick = None
-            if progress:
-                progress(label, offset, total)
-                tick = lambda d, _t, o=offset, lb=label: progress(lb, o + d, total)  # noqa: E731
-            res = simulate(
-                p.take(sl), plan.take(sl), clock=clock, exposure=exposure, components=factory,
-                progress=tick,
+    # portfolios on the same draws share their history and fork when the first lever moves
+    # (simulate_portfolios); those that change parameters, or custom components, run alone
+    shared = [i for i, pf in enumerate(pfs) if not pf.overrides and components is None]
+    alone = [i for i in range(len(pfs)) if i not in shared]
+    for sl in blocks:
+        done = len(pfs) * sl.start * clock.n_months
+
+        def tick(label: str, base: int, span: int):
+            if not progress:
+                return None
+            progress(label, base, total)
+            return lambda d, t: progress(label, base + d * span // max(t, 1), total)
+
+        if shared:
+            span = len(shared) * (sl.stop - sl.start) * clock.n_months
+            label = ", ".join(pfs[i].name for i in shared)
+            results = simulate_portfolios(
+                draws.take(sl), [plans[i].take(sl) for i in shared], clock=clock,
+                exposure=exposure, progress=tick(label, done, span),
             )  # fmt: skip
-            parts.append({m: _window_total(res, out, sel) for m, out in OUTPUTS.items()})
-        totals[pf.name] = {
-            m: None if parts[0][m] is None else np.concatenate([part[m] for part in parts])
+            done += span
+            for i, res in zip(shared, results, strict=True):
+                collect(pfs[i].name, res)
+        for i in alone:
+            pf, span = pfs[i], (sl.stop - sl.start) * clock.n_months
+            p = draws.with_overrides(pf.overrides) if pf.overrides else draws
+            res = simulate(
+                p.take(sl), plans[i].take(sl), clock=clock, exposure=exposure,
+                components=components, progress=tick(pf.name, done, span),
+            )  # fmt: skip
+            done += span
+            collect(pf.name, res)
+    totals: dict[str, dict[str, np.ndarray | None]] = {
+        name: {
+            m: None if ps[0][m] is None else np.concatenate([part[m] for part in ps])
             for m in OUTPUTS
         }
+        for name, ps in parts.items()
+    }
     if progress:
         progress("done", total, total)
-    return _metrics(pfs, totals, (first, last), n, None if params is not None else seed)
+    comparison = _metrics(pfs, totals, (first, last), n, None if params is not None else seed)
+    if keep is not None:
+        comparison.results = {name: _joined(name, rs) for name, rs in kept.items()}
+    return comparison
+
+
+def _joined(name: str, parts: list[SimResult]) -> SimResult:
+    """One result from the per-block results of a portfolio."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    outcomes = {k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes}
+    meta = {k: first.meta[k] for k in first.outcomes if k in first.meta}
+    return SimResult(first.years, outcomes, meta, name)
 
 
 def _metrics(pfs, totals, window, n, seed) -> Comparison:

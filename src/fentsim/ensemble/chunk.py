@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..model.engine import simulate
+from ..model.engine import simulate, simulate_portfolios
 from ..params import ParamSet
 from .design import Experiment
 from .levers import resolve_plan
@@ -83,11 +83,18 @@ def run_chunk(
     per_pf: list[dict[str, np.ndarray]] = []
     traj: list[dict[str, np.ndarray]] = []
     years = None
+    plans = []
     for p in exp.portfolios:
         plan = resolve_plan(p, exp.clock).take(slice(start, stop))
-        if exp.levers:
-            plan = exp.levers.apply(plan, levers, exp.clock)
-        res = simulate(params, plan, clock=exp.clock, exposure=exp.exposure, components=factory)
+        plans.append(exp.levers.apply(plan, levers, exp.clock) if exp.levers else plan)
+    if factory is None:  # the model's own components: portfolios share their history
+        results = simulate_portfolios(params, plans, clock=exp.clock, exposure=exp.exposure)
+    else:
+        results = [
+            simulate(params, plan, clock=exp.clock, exposure=exp.exposure, components=factory)
+            for plan in plans
+        ]
+    for res in results:
         per_pf.append(
             summarise(
                 res.outcomes,

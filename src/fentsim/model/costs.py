@@ -5,14 +5,16 @@ Every lever's pricing rule is data in the lever catalogue (``fentsim/policy/leve
 (``params/registry/levers.toml``) with priors and sources. For a lever at level ``x`` in month
 ``m`` (``x_prev`` in the month before; 0 before the clock starts):
 
-* costed quantity ``q``: ``ctx[quantity_signal]`` when a component publishes it; otherwise
-  ``x × per_unit × (ctx[base_signal] or p[base])`` for coverage-type levers; otherwise
-  ``x × per_unit``;
+* costed quantity ``q``: the ``quantity_signal`` when a component tracks it; otherwise
+  ``x × per_unit × (base_signal or p[base])`` for coverage-type levers; otherwise
+  ``x × per_unit``. A component that tracks a lever's signal (the epidemic engine, for the
+  demand levers) accumulates ``q × DT`` month by month in the internal output
+  :func:`quantity_output`, which this component reads in December;
 * recurring cost this month = ``q × Σ p[recurring] × DT`` (annual prices, monthly step);
 * capital cost this month = ``max(x − x_prev, 0) × per_unit × Σ p[capital]`` (building the
   barrier, buying scanners: paid as the level rises).
 
-State-dependent signals read from ``ctx`` when present (they are optional; the fallback is the
+State-dependent signals (optional; without a component that tracks them the fallback is the
 registry base):
 
 ==========================  ================================================  ===============
@@ -62,6 +64,17 @@ from .recorder import Output, Recorder
 TOTAL = "programme_cost_usd"
 
 
+def quantity_output(lever: str) -> str:
+    """The name of the internal output in which a component accumulates a lever's costed quantity
+    (``q × DT`` summed over the year's months) when the quantity depends on the model's state.
+
+    Example:
+        >>> quantity_output("moud_retention")
+        'cost_quantity_moud_retention'
+    """
+    return f"cost_quantity_{lever}"
+
+
 def cost_output(lever: str) -> str:
     """The name of a lever's cost output.
 
@@ -107,16 +120,12 @@ class Costs:
                 self._base[name] = p[c.base]
 
     def _prepare(self, plan: PolicyPlan) -> None:
-        """Annual weights of the levers priced from the plan alone; the list of the others."""
+        """Annual weights of every active lever from the plan alone: level-years and rises."""
         months, years = self.clock.n_months, self.clock.n_years
         self._plan_id = id(plan)
         self._annual: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._monthly: dict[str, np.ndarray] = {}
         for name in (n for n in self._levers if plan.active(n)):
             c = self._levers[name].cost
-            if c.base_signal or c.quantity_signal:
-                self._monthly[name] = np.zeros(self.n)
-                continue
             lvl = np.zeros((months, *np.shape(plan.levels[name])[1:]))
             src = np.asarray(plan.levels[name], dtype=float)[:months]
             lvl[: len(src)] = src
@@ -125,34 +134,21 @@ class Costs:
             used = (lvl * (c.per_unit * DT)).reshape(by_year).sum(axis=1)
             self._annual[name] = (used, (rise * c.per_unit).reshape(by_year).sum(axis=1))
 
-    def _quantity(self, name: str, level, ctx: dict[str, np.ndarray]):
-        c = self._levers[name].cost
-        if c.quantity_signal and c.quantity_signal in ctx:
-            return ctx[c.quantity_signal]
-        q = np.multiply(level, c.per_unit)
-        if c.base:
-            base = ctx.get(c.base_signal) if c.base_signal else None
-            q = q * (self._base[name] if base is None else base)
-        return q
-
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
-        if self._plan_id != id(plan):
-            self._prepare(plan)
-        for name, acc in self._monthly.items():
-            acc += self._quantity(name, plan.level(name, m), ctx) * DT
         if self.clock.month_of_year(m) != 11:
             return
+        if self._plan_id != id(plan):
+            self._prepare(plan)
         # December: charge the year
         y = self.clock.year_index(m)
         total = np.zeros(self.n)
         for name, (used, rise) in self._annual.items():
-            base = self._base.get(name, 1.0)
-            cost = used[y] * base * self._recurring[name] + rise[y] * self._capital[name]
+            quantity = quantity_output(name)
+            if rec.has(quantity):  # a component accumulated the costed quantity month by month
+                recurring = rec.year_total(quantity, y) * self._recurring[name]
+            else:
+                recurring = used[y] * self._base.get(name, 1.0) * self._recurring[name]
+            cost = recurring + rise[y] * self._capital[name]
             rec.flow(cost_output(name), m, cost)
             total += cost
-        for name, acc in self._monthly.items():
-            cost = acc * self._recurring[name]
-            rec.flow(cost_output(name), m, cost)
-            total += cost
-            acc[:] = 0.0
         rec.flow(TOTAL, m, total)

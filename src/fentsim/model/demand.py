@@ -33,10 +33,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import ParamSet
+from ..policy.catalogue import levers as lever_catalogue
 from ..policy.plan import PolicyPlan
 from .clock import Clock
-from .demand_kernel import LEVERS, OUT, PARAMS, STOCKS, demand_step, lever_matrix
-from .inputs import NALOXONE_GROWTH_YEARS, ObservedInputs, observed_inputs
+from .costs import quantity_output
+from .demand_kernel import (
+    ACC,
+    COST_SIGNALS,
+    LEVERS,
+    N_ACC,
+    PARAMS,
+    SIGNALS,
+    STATE,
+    STOCKS,
+    demand_run,
+    demand_step,
+    derived,
+    input_matrix,
+)
+from .inputs import observed_inputs
 from .naloxone import steady_state_kits
 from .recorder import Output, Recorder
 
@@ -83,106 +98,164 @@ OUTPUTS: tuple[Output, ...] = (
     Output("remission", "level", "persons", "in remission (early and stable)"),
     Output("people_total", "level", "persons", "everyone in the model's states"),
 )
-# kernel output rows recorded as flows / levels, by output name
-_FLOW_ROWS = {
-    "opioid_deaths": "deaths", "opioid_deaths_rx": "deaths_rx", "opioid_deaths_heroin": "deaths_heroin",
-    "opioid_deaths_synthetic": "deaths_synth", "overdoses_nonfatal": "overdoses",
-    "overdoses_reversed": "reversed", "other_deaths": "other_deaths", "initiations": "initiations",
-    "moud_entries": "moud_entries", "naloxone_kits_distributed": "kits_distributed",
+#: the kernel accumulator behind each output (the same name where not listed)
+_ACC_OF = {
+    "opioid_deaths": "deaths", "opioid_deaths_rx": "deaths_rx",
+    "opioid_deaths_heroin": "deaths_heroin", "opioid_deaths_synthetic": "deaths_synth",
+    "overdoses_nonfatal": "overdoses", "overdoses_reversed": "reversed",
+    "naloxone_kits_distributed": "kits_distributed", "moud_capacity": "capacity",
+    "naloxone_p_on_hand": "p_on_hand", "potency_index": "potency",
 }  # fmt: skip
-_LEVEL_ROWS = {"moud_capacity": "capacity", "naloxone_p_on_hand": "p_on_hand"}
-_ROW = {name: i for i, name in enumerate(OUT)}
-_S = {name: i for i, name in enumerate(STOCKS)}
+_A = {name: i for i, name in enumerate(ACC)}
+_X = {name: i for i, name in enumerate(STATE)}
+
+
+def cost_signal_codes() -> tuple[np.ndarray, np.ndarray]:
+    """Each demand lever's cost signal (an index into ``COST_SIGNALS``, 0: none) and units per level.
+
+    The costed quantity the kernel accumulates is the signal itself for a ``quantity_signal``
+    (patients added by ``moud_access``) and ``level × per_unit × signal`` for a ``base_signal``.
+
+    Example:
+        >>> codes, units = cost_signal_codes()
+        >>> [COST_SIGNALS[c] for c in codes][:3]
+        ['', 'moud_patients_added', 'people_in_moud']
+    """
+    catalogue = lever_catalogue()
+    codes, units = np.zeros(len(LEVERS), dtype=np.int64), np.ones(len(LEVERS))
+    for j, name in enumerate(LEVERS):
+        c = catalogue[name].cost
+        if c.quantity_signal in COST_SIGNALS[1:]:
+            codes[j] = COST_SIGNALS.index(c.quantity_signal)
+        elif c.base_signal in COST_SIGNALS[1:]:
+            codes[j], units[j] = COST_SIGNALS.index(c.base_signal), c.per_unit
+    return codes, units
+
+
+def lever_arrays(plan: PolicyPlan, n_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A plan's demand levers for :func:`~fentsim.model.demand_kernel.demand_run`.
+
+    Returns ``(shared, per_run, index)``: levels shared by all runs ``(n_months, len(LEVERS))``,
+    levels that vary by run ``(k, n_months, n_runs)``, and each lever's row in ``per_run``
+    (−1: shared).
+    """
+    shared = np.zeros((n_months, len(LEVERS)))
+    index = np.full(len(LEVERS), -1, dtype=np.int64)
+    rows: list[np.ndarray] = []
+    for j, name in enumerate(LEVERS):
+        arr = plan.levels.get(name)
+        if arr is None:
+            continue
+        arr = np.asarray(arr, dtype=float)[:n_months]
+        if arr.ndim == 1:
+            shared[: arr.shape[0], j] = arr
+            continue
+        full = np.zeros((n_months, arr.shape[1]))
+        full[: arr.shape[0]] = arr
+        index[j] = len(rows)
+        rows.append(full)
+    per_run = np.ascontiguousarray(np.stack(rows)) if rows else np.zeros((0, n_months, 1))
+    return shared, per_run, index
 
 
 class Demand:
     """Model component: the epidemic engine (see module docstring)."""
 
     name = "demand"
-    outputs = OUTPUTS
+
+    def __init__(self) -> None:
+        self.cost_codes, self.cost_units = cost_signal_codes()
+        self.outputs: tuple[Output, ...] = OUTPUTS + tuple(
+            Output(quantity_output(lv), "flow", "person-years", f"costed quantity of {lv}", True)
+            for lv, code in zip(LEVERS, self.cost_codes, strict=True)
+            if code
+        )
+        #: (output, accumulator index, is a level) for everything this component records
+        self._recorded = [
+            (o.name, _A[_ACC_OF.get(o.name, o.name)], o.kind == "level") for o in self.outputs
+        ]
 
     def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
         self.n = n = p.n
-        self.inp: ObservedInputs = observed_inputs(clock)
-        self.P = np.ascontiguousarray(np.stack([p[name] for name in PARAMS], axis=1))
-        S = np.zeros((n, len(STOCKS)))
-        S[:, _S["M"]] = p["init_rx_misuse"]
-        S[:, _S["R"]] = p["init_rx_oud"]
-        S[:, _S["U"]] = p["init_illicit_use"]
-        S[:, _S["QH"]] = p["init_remission"]
+        self.clock = clock
+        inp = observed_inputs(clock)
+        self.inputs = input_matrix(inp)
+        self.P = derived(np.ascontiguousarray(np.stack([p[name] for name in PARAMS], axis=1)))
+        X = np.zeros((n, len(STATE)))
+        X[:, _X["M"]] = p["init_rx_misuse"]
+        X[:, _X["R"]] = p["init_rx_oud"]
+        X[:, _X["U"]] = p["init_illicit_use"]
+        X[:, _X["QH"]] = p["init_remission"]
         # people in MOUD at the start: the 1999 capacity (methadone; buprenorphine came in 2003)
-        inp = self.inp
         cap0 = (
             inp.methadone[0] + p["bup_point_fraction"] * inp.bup_patients[0] + inp.xr_naltrexone[0]
         )
-        S[:, _S["TH"]] = np.minimum(cap0, 0.5 * p["init_illicit_oud"])
-        S[:, _S["H"]] = p["init_illicit_oud"] - S[:, _S["TH"]]
-        self.S = S
-        self.K = steady_state_kits(
+        X[:, _X["TH"]] = np.minimum(cap0, 0.5 * p["init_illicit_oud"])
+        X[:, _X["H"]] = p["init_illicit_oud"] - X[:, _X["TH"]]
+        X[:, _X["kits"]] = steady_state_kits(
             float(inp.naloxone_kits[0]), p["naloxone_to_at_risk"], p["naloxone_kit_life"]
         )
-        self.out = np.zeros((len(OUT), n))
-        self.MEM = np.zeros(n)  # smoothed overdose deaths per year (perceived risk)
-        self.pandemic_effect = p["pandemic_od_effect"]
-        self.pandemic_decay = p["pandemic_decay"]
-        self.initial_total = S.sum(axis=1)
-        self.cum_in = np.zeros(n)
-        self.cum_out = np.zeros(n)
-        self._signals(ctx)
+        self.X = X
+        self.S = X[:, : len(STOCKS)]  # the people stocks (a view)
+        self.initial_total = self.S.sum(axis=1)
+        self.A = np.zeros((n, N_ACC))
+        self.L = np.zeros((n, len(LEVERS)))
+        self.SIG = np.zeros((len(SIGNALS), n))
+        S = self.S
+        self.SIG[0] = S[:, _X["U"]] + S[:, _X["H"]] + S[:, _X["TH"]]
+        self.SIG[1] = S[:, _X["H"]]
+        self.SIG[2] = S[:, _X["TR"]] + S[:, _X["TH"]]
+        self.SIG[4] = S[:, _X["QR"]] + S[:, _X["QH"]] + S[:, _X["S"]]
+        self._publish(ctx)
         ctx.setdefault("od_risk_supply", np.ones(n))
 
-    def _signals(self, ctx: dict[str, np.ndarray]) -> None:
-        S = self.S
-        ctx["illicit_users"] = S[:, _S["U"]] + S[:, _S["H"]] + S[:, _S["TH"]]
-        ctx["illicit_oud"] = S[:, _S["H"]].copy()
-        ctx["people_in_moud"] = S[:, _S["TR"]] + S[:, _S["TH"]]
+    def _publish(self, ctx: dict[str, np.ndarray]) -> None:
+        for j, name in enumerate(SIGNALS):
+            ctx[name] = self.SIG[j]
 
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
-        inp, n, out = self.inp, self.n, self.out
-        risk = np.broadcast_to(ctx["od_risk_supply"], (n,)).astype(float, copy=True)
-        since = inp.pandemic_past[m]
-        if since >= 0.0:  # disruption of drug markets and services after March 2020
-            risk *= 1.0 + self.pandemic_effect * np.exp(-since / self.pandemic_decay)
-        L = lever_matrix([plan.level(lever, m) for lever in LEVERS], n)
-        rx_past = float(inp.rx_initiation_past[m])
+        n = self.n
+        for j, lever in enumerate(LEVERS):
+            self.L[:, j] = plan.level(lever, m)
         demand_step(
-            self.S, self.K, self.MEM, self.P, L,
-            np.broadcast_to(ctx["fentanyl_share"], (n,)).astype(float, copy=False),
-            np.broadcast_to(ctx["potency"], (n,)).astype(float, copy=False),
-            risk,
-            out,
-            float(inp.rx_initiation[m]), float(inp.rx_initiation_base), rx_past,
-            float(inp.naloxone_kits[m]), float(min(inp.naloxone_past[m], NALOXONE_GROWTH_YEARS)),
-            float(inp.methadone[m]), float(inp.bup_patients[m]), float(inp.xr_naltrexone[m]),
-            float(inp.moud_past[m]),
+            self.X, self.P, self.L, self.inputs[m],
+            np.broadcast_to(np.asarray(ctx["fentanyl_share"], dtype=float), (n,)),
+            np.broadcast_to(np.asarray(ctx["potency"], dtype=float), (n,)),
+            np.broadcast_to(np.asarray(ctx["od_risk_supply"], dtype=float), (n,)),
+            self.cost_codes, self.cost_units, self.A, self.SIG,
         )  # fmt: skip
-        self.cum_in += out[_ROW["initiations"]]
-        self.cum_out += out[_ROW["exits"]]
-        self._signals(ctx)
-        ctx["moud_entries"] = out[_ROW["moud_entries"]]
-        S = self.S
-        ctx["people_in_remission"] = S[:, _S["QR"]] + S[:, _S["QH"]] + S[:, _S["S"]]
-        # patients beyond the baseline capacity: those the moud_access lever pays for
-        access = L[LEVERS.index("moud_access")]
-        base_capacity = out[_ROW["capacity"]] / (1.0 + access)
-        ctx["moud_patients_added"] = np.maximum(ctx["people_in_moud"] - base_capacity, 0.0)
-        for name, row in _FLOW_ROWS.items():
-            rec.flow(name, m, out[_ROW[row]])
-        for name, row in _LEVEL_ROWS.items():
-            rec.level(name, m, out[_ROW[row]])
-        rec.level("rx_misuse", m, S[:, _S["M"]])
-        rec.level("rx_oud", m, S[:, _S["R"]])
-        rec.level("illicit_use", m, S[:, _S["U"]])
-        rec.level("illicit_oud", m, S[:, _S["H"]])
-        rec.level("people_in_moud", m, ctx["people_in_moud"])
-        rec.level("people_with_oud", m, S[:, _S["R"]] + S[:, _S["H"]] + ctx["people_in_moud"])
-        rec.level("remission", m, ctx["people_in_remission"])
-        rec.level("people_total", m, S.sum(axis=1))
+        self._publish(ctx)
+        if self.clock.month_of_year(m) == 11:
+            y = self.clock.year_index(m)
+            t = np.ascontiguousarray(self.A.T)  # one transpose, then contiguous rows
+            for name, k, _ in self._recorded:
+                rec.add_year(name, y, t[k])
+            self.A[:] = 0.0
+
+    def run_observed(self, plan: PolicyPlan, Y: np.ndarray) -> None:
+        """Every month at once with exposure from the observed series (after :meth:`init`).
+
+        ``Y`` ``(N_ACC, n_runs, n_years)`` receives the annual values of the accumulators
+        :data:`~fentsim.model.demand_kernel.ACC` (levels already averaged); see
+        :meth:`recorded` for which output each row is.
+        """
+        shared, per_run, index = lever_arrays(plan, self.clock.n_months)
+        demand_run(
+            self.X, self.P, shared, per_run, index, self.inputs, self.cost_codes,
+            self.cost_units, Y,
+        )  # fmt: skip
+
+    def recorded(self, observed: bool = False) -> list[tuple[str, int]]:
+        """``(output, accumulator row)`` for every output this component records; with
+        ``observed``, also the observed exposure :meth:`run_observed` records."""
+        extra = [(o, _A[_ACC_OF.get(o, o)]) for o in ("fentanyl_share", "potency_index")]
+        return [(name, k) for name, k, _ in self._recorded] + (extra if observed else [])
 
     def stocks(self) -> dict[str, np.ndarray]:
         """Current stocks by name (copies), for tests and diagnostics."""
-        return {name: self.S[:, i].copy() for name, i in _S.items()}
+        return {name: self.S[:, i].copy() for i, name in enumerate(STOCKS)}
 
     def ledger_error(self) -> np.ndarray:
         """Conservation residual: stocks + exits − (initial + entries), per run (should be ~0)."""
-        return self.S.sum(axis=1) + self.cum_out - self.initial_total - self.cum_in
+        X = self.X
+        return self.S.sum(axis=1) + X[:, _X["cum_out"]] - self.initial_total - X[:, _X["cum_in"]]

@@ -13,7 +13,7 @@ import numpy as np
 from ..params import ParamSet
 from ..policy.plan import PolicyPlan
 from .clock import Clock
-from .inputs import observed_inputs
+from .inputs import observed_inputs, trend_share
 from .recorder import Output, Recorder
 
 
@@ -41,8 +41,9 @@ class ObservedExposure:
         if past <= 0:
             f = self.ones * inp.fentanyl_share[m]
         else:
-            ceil = p["fentanyl_share_ceiling"]
-            f = ceil - (ceil - inp.fentanyl_share_last) * np.exp(-past / p["fentanyl_share_tau"])
+            f = trend_share(
+                p["fentanyl_share_ceiling"], inp.fentanyl_share_last, past, p["fentanyl_share_tau"]
+            )
         ctx["fentanyl_share"] = f
         ctx["potency"] = self.ones * inp.potency[m]
 

@@ -23,26 +23,31 @@ TAYLOR_LIMIT = 0.5
 
 
 @njit(cache=True, inline="always")
-def leave_fraction(x: float) -> float:
-    """``1 − exp(−x)`` for ``x ≥ 0``: a nested Taylor series for small ``x`` (cheaper than libm)."""
+def leave_fraction_per_hazard(x: float) -> float:
+    """``(1 − exp(−x)) / x`` for ``x ≥ 0`` (1 at 0): a nested Taylor series for small ``x``
+    (no division, cheaper than libm), ``−expm1(−x) / x`` above :data:`TAYLOR_LIMIT`."""
     if x < TAYLOR_LIMIT:
-        return x * (
-            1
-            - x
-            / 2
-            * (
-                1
-                - x
-                / 3
-                * (1 - x / 4 * (1 - x / 5 * (1 - x / 6 * (1 - x / 7 * (1 - x / 8 * (1 - x / 9))))))
+        return 1.0 - x * (1.0 / 2.0) * (
+            1.0 - x * (1.0 / 3.0) * (
+                1.0 - x * (1.0 / 4.0) * (
+                    1.0 - x * (1.0 / 5.0) * (
+                        1.0 - x * (1.0 / 6.0) * (
+                            1.0 - x * (1.0 / 7.0) * (1.0 - x * (1.0 / 8.0) * (1.0 - x * (1.0 / 9.0)))
+                        )
+                    )
+                )
             )
-        )
-    return -math.expm1(-x)
+        )  # fmt: skip
+    return -math.expm1(-x) / x
+
+
+@njit(cache=True, inline="always")
+def leave_fraction(x: float) -> float:
+    """``1 − exp(−x)`` for ``x ≥ 0``."""
+    return x * leave_fraction_per_hazard(x)
 
 
 @njit(cache=True, inline="always")
 def leave_scale(stock: float, total_rate: float, dt: float) -> float:
     """Amount leaving per unit hazard: multiply by each hazard to get its outflow."""
-    if total_rate <= 0.0:
-        return stock * dt
-    return stock * leave_fraction(total_rate * dt) / total_rate
+    return stock * dt * leave_fraction_per_hazard(total_rate * dt)

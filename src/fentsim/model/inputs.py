@@ -107,6 +107,17 @@ def _dea_points(column: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(times)[order], np.asarray(values)[order]
 
 
+def trend_share(ceiling, last, past, tau):
+    """The fentanyl share ``past`` years after the last NFLIS datum ``last``: it approaches
+    ``ceiling`` with time constant ``tau`` (scalars or arrays; compiled into the demand kernel).
+
+    Example:
+        >>> round(trend_share(0.95, 0.85, 2.0, 2.0), 4)
+        0.9132
+    """
+    return ceiling - (ceiling - last) * np.exp(-past / tau)
+
+
 def potency_index(times: np.ndarray) -> np.ndarray:
     """Observed potency index at ``times``: DEA fentanyl powder purity relative to its 2022–23 mean.
 

@@ -7,6 +7,10 @@ monthly values; the recorder turns them into ``(n_runs, n_years)`` arrays:
 * ``level`` — monthly values averaged over the year (people with OUD, price index).
 
 Internally the arrays are ``(n_years, n_runs)`` so that each monthly write is contiguous.
+Components that accumulate in compiled code add a whole year (:meth:`Recorder.add_year`) or
+every year (:meth:`Recorder.add_years`) at once. An ``internal`` output is bookkeeping between
+components (the costed quantities the epidemic hands to the cost component): it can be read back
+with :meth:`Recorder.year_total` but is not part of the result.
 """
 
 from __future__ import annotations
@@ -27,38 +31,100 @@ class Output:
     kind: Literal["flow", "level"]
     unit: str
     description: str
+    internal: bool = False
 
 
 class Recorder:
-    """Accumulates declared outputs for one block of runs."""
+    """Accumulates declared outputs for ``n`` runs.
+
+    The engine simulates the runs in blocks: :meth:`block` gives a recorder for some of the runs
+    that writes into the same arrays, so each output is written once, in place, and
+    :meth:`result` needs neither concatenation nor a copy.
+    """
 
     def __init__(self, clock: Clock, n: int, outputs: list[Output]):
         self.clock = clock
         self.n = n
         self.meta: dict[str, Output] = {}
+        self._kinds: dict[str, str] = {}
         self._data: dict[str, np.ndarray] = {}
+        self._written: set[str] = set()
+        self._final: dict[str, np.ndarray] = {}
         for out in outputs:
-            if out.name in self.meta:
+            if out.name in self._data:
                 raise ValueError(f"output {out.name!r} is declared twice")
-            self.meta[out.name] = out
+            if not out.internal:
+                self.meta[out.name] = out
+            self._kinds[out.name] = out.kind
             self._data[out.name] = np.zeros((clock.n_years, n))
+
+    def block(self, runs: slice) -> Recorder:
+        """A recorder for the runs ``runs`` (a slice) that writes into this one's arrays."""
+        sub = object.__new__(Recorder)
+        sub.clock, sub.meta, sub._kinds = self.clock, self.meta, self._kinds
+        sub._written, sub._final = self._written, {}
+        sub._data = {k: v[:, runs] for k, v in self._data.items()}
+        sub.n = next(iter(sub._data.values())).shape[1] if sub._data else 0
+        return sub
+
+    def fork(self, through_year: int) -> Recorder:
+        """A new recorder (own arrays) holding this one's values for year indices ``0..through_year``
+        (the engine forks a simulation whose portfolios part ways in that year)."""
+        new = Recorder.__new__(Recorder)
+        new.clock, new.n, new.meta, new._kinds = self.clock, self.n, self.meta, self._kinds
+        new._written, new._final = set(self._written), {}
+        new._data = {}
+        for k, v in self._data.items():
+            new._data[k] = np.zeros_like(v)
+            if k in self._written:
+                new._data[k][: through_year + 1] = v[: through_year + 1]
+        return new
 
     def flow(self, name: str, m: int, value: np.ndarray | float) -> None:
         """Add a monthly amount to the year's total."""
-        row = self._data[name][m // 12]
-        np.add(row, value, out=row)
+        self.add_year(name, m // 12, value)
 
     def level(self, name: str, m: int, value: np.ndarray | float) -> None:
         """Add a monthly value to the year's average (the sum is divided by 12 in :meth:`result`)."""
-        row = self._data[name][m // 12]
+        self.add_year(name, m // 12, value)
+
+    def add_year(self, name: str, y: int, value: np.ndarray | float) -> None:
+        """Add a year's total (flows) or a year's sum of 12 monthly values (levels)."""
+        row = self._data[name][y]
         np.add(row, value, out=row)
+        self._written.add(name)
+
+    def attach(self, name: str, values: np.ndarray) -> None:
+        """Take a finished output: ``values`` ``(n_runs, n_years)`` in final units (levels averaged),
+        used as is by :meth:`result` (for kernels that run every month in one call)."""
+        if name not in self._data or name in self._written:
+            raise ValueError(f"output {name!r} is not declared, or already has monthly values")
+        self._final[name] = values
+
+    def has(self, name: str) -> bool:
+        """Whether the output (public or internal) is declared."""
+        return name in self._data
+
+    def year_total(self, name: str, y: int) -> np.ndarray:
+        """The amount accumulated so far for year index ``y`` (levels: the monthly sum)."""
+        if name in self._final:
+            return self._final[name][:, y] * (12.0 if self._kinds[name] == "level" else 1.0)
+        return self._data[name][y]
 
     def result(self) -> dict[str, np.ndarray]:
-        """Outputs as ``(n_runs, n_years)`` arrays."""
+        """Public outputs as ``(n_runs, n_years)`` arrays (call once: the recorder is spent)."""
         out = {}
         for k, v in self._data.items():
-            arr = np.ascontiguousarray(v.T)
-            if self.meta[k].kind == "level":
-                arr *= 1.0 / 12.0
-            out[k] = arr
+            if k not in self.meta:
+                continue
+            if k in self._final:
+                out[k] = self._final[k]
+                continue
+            if k not in self._written:
+                out[k] = np.zeros((self.n, self.clock.n_years))
+                continue
+            if self._kinds[k] == "level":
+                v *= 1.0 / 12.0
+            out[k] = v.T  # a transposed view (Fortran order): no copy
+        self._data = {}  # the arrays now belong to the result
         return out

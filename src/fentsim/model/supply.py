@@ -63,6 +63,8 @@ from .supply_io import (
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, PolicyCache
 
 N_CUM = len(CUM)
+#: the signals this component writes to ``ctx`` (rows of ``out``)
+SIGNALS = ("fentanyl_delivered_kg", "leadership_removals", "cartel_war", "fentanyl_production_kg")
 USD_PER_MILLION = 1e6
 AID_UNIT_MUSD = 100.0  #: aid effect sizes are per USD 100 million a year
 MUSD_PER_USD, PER_AID_UNIT = 1.0 / USD_PER_MILLION, 1.0 / AID_UNIT_MUSD
@@ -291,11 +293,13 @@ class Supply:
         self.initial = np.zeros((2, n))  # precursor inventory and staged stock at the start
         self._mil: tuple[int, np.ndarray] | None = None
         self._started = False
-        ctx["fentanyl_delivered_kg"] = self.out[0]
-        ctx["leadership_removals"] = self.out[1]
-        ctx["cartel_war"] = self.out[2]
-        ctx["fentanyl_production_kg"] = self.out[3]
+        self._publish(ctx)
         ctx.setdefault("mexico_cooperation", np.ones(n))
+
+    def _publish(self, ctx: dict[str, np.ndarray]) -> None:
+        # re-published every month, so a deep copy of the model (a fork) stays wired up
+        for j, name in enumerate(SIGNALS):
+            ctx[name] = self.out[j]
 
     def _start(self, ctx: dict[str, np.ndarray]) -> None:
         """Initial state in 1999: capacity in line with the initial adoption, stocks at steady state."""
@@ -347,6 +351,7 @@ class Supply:
             ctx["illicit_users"], ctx["mexico_cooperation"], ctx.get("street_potency", self.ones), self.q_ref,
             self.acc, self.cum, self.out, self.supplied, self.base, self.audit,
         )  # fmt: skip
+        self._publish(ctx)
         month = m % 12
         if month == MONTH_SEPTEMBER:
             flush_fiscal(rec, m, self.acc)

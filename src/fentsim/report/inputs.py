@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -114,11 +113,8 @@ def run_comparison(
         kwargs["end"] = max(int(window[1]), 2035)
     if progress is not None and _accepts(compare, "progress"):
         kwargs["progress"] = progress
-    components = getattr(sys.modules[compare.__module__], "model_components", None)
-    if components is not None and _accepts(compare, "components"):
-        from .trajectories import compare_with_trajectories
-
-        return compare_with_trajectories(compare, components, portfolios, keep, **kwargs)
+    if _accepts(compare, "keep"):  # yearly trajectories for fan charts and the data fit
+        kwargs["keep"] = list(keep) if keep is not None else ["*"]
     return compare(list(portfolios), **kwargs)
 
 
