@@ -103,29 +103,39 @@ def crossing_policy(P, scan, miles_hist, stop_hist, lev, static, C, c_det, c_tar
     """
     n = P.shape[0]
     for i in prange(n):
-        cov_p = P[i, SCAN_P0] + (P[i, SCAN_P1] - P[i, SCAN_P0]) * scan + lev[0, i]
-        cov_c = P[i, SCAN_C0] + (P[i, SCAN_C1] - P[i, SCAN_C0]) * scan + lev[1, i]
-        b = saturation(miles_hist + lev[2, i], P[i, WALL_HALF])
-        s = min(max(P[i, HIST_IMMIG] * stop_hist + lev[3, i], 0.0), 1.0)
-        for k in range(N_MODE):
-            C[i, c_det + k] = P[i, D0 + k]
-            C[i, c_target + k] = static[i, k]
-        d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * min(max(cov_p, 0.0), 1.0))
-        d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * min(max(cov_c, 0.0), 1.0))
-        d_b = 1.0 - (1.0 - P[i, D0 + BP]) * (1.0 - P[i, E_WALL] * b) * (1.0 - P[i, E_STAFF] * s)
-        wall = math.exp(-P[i, WALL_PEN] * b)
-        C[i, c_det + POV] = d_p
-        C[i, c_det + COM] = d_c
-        C[i, c_det + BP] = d_b
-        C[i, c_target + POV] = P[i, W0 + POV] * math.exp(-P[i, BETA] * d_p)
-        C[i, c_target + COM] = P[i, W0 + COM] * math.exp(-P[i, BETA] * d_c)
-        C[i, c_target + BP] = P[i, W0 + BP] * math.exp(-P[i, BETA] * d_b) * (1.0 - s) * wall
-        C[i, c_cost] = 1.0 / wall
-        tot = 0.0
-        for k in range(N_MODE):
-            tot += C[i, c_target + k]
-        for k in range(N_MODE):
-            C[i, c_target + k] /= tot
+        crossing_policy_run(
+            P, i, scan, miles_hist, stop_hist, lev, i, static, C, c_det, c_target, c_cost
+        )
+
+
+@njit(cache=True, inline="always")
+def crossing_policy_run(
+    P, i, scan, miles_hist, stop_hist, lev, li, static, C, c_det, c_target, c_cost
+):
+    """:func:`crossing_policy` for run ``i``, with the plan levels in column ``li`` of ``lev``."""
+    cov_p = P[i, SCAN_P0] + (P[i, SCAN_P1] - P[i, SCAN_P0]) * scan + lev[0, li]
+    cov_c = P[i, SCAN_C0] + (P[i, SCAN_C1] - P[i, SCAN_C0]) * scan + lev[1, li]
+    b = saturation(miles_hist + lev[2, li], P[i, WALL_HALF])
+    s = min(max(P[i, HIST_IMMIG] * stop_hist + lev[3, li], 0.0), 1.0)
+    for k in range(N_MODE):
+        C[i, c_det + k] = P[i, D0 + k]
+        C[i, c_target + k] = static[i, k]
+    d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * min(max(cov_p, 0.0), 1.0))
+    d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * min(max(cov_c, 0.0), 1.0))
+    d_b = 1.0 - (1.0 - P[i, D0 + BP]) * (1.0 - P[i, E_WALL] * b) * (1.0 - P[i, E_STAFF] * s)
+    wall = math.exp(-P[i, WALL_PEN] * b)
+    C[i, c_det + POV] = d_p
+    C[i, c_det + COM] = d_c
+    C[i, c_det + BP] = d_b
+    C[i, c_target + POV] = P[i, W0 + POV] * math.exp(-P[i, BETA] * d_p)
+    C[i, c_target + COM] = P[i, W0 + COM] * math.exp(-P[i, BETA] * d_c)
+    C[i, c_target + BP] = P[i, W0 + BP] * math.exp(-P[i, BETA] * d_b) * (1.0 - s) * wall
+    C[i, c_cost] = 1.0 / wall
+    tot = 0.0
+    for k in range(N_MODE):
+        tot += C[i, c_target + k]
+    for k in range(N_MODE):
+        C[i, c_target + k] /= tot
 
 
 @njit(cache=True, inline="always")

@@ -115,13 +115,13 @@ def derived(P: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def share_potency(coverage: float, ceiling: float, half: float) -> tuple[float, float]:
     """Fentanyl share and potency index for supply ``coverage`` of reference-potency demand."""
     return ceiling * coverage / (coverage + half), (coverage + half) / ceiling
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def demand_factor(price: float, elasticity: float) -> float:
     """Quantity demanded relative to the reference price (elasticity ``elasticity`` < 0 at P = 1)."""
     return 1.0 / max(1.0 - elasticity * (price - 1.0), 1e-9)
@@ -133,36 +133,49 @@ def market_kernel(S, P, delivered, users, share, potency, street, risk, acc, cum
     reference), street potency and risk (n,)."""
     n = S.shape[0]
     for i in prange(n):
-        p, s, a, c = P[i], S[i], acc[i], cum[i]
-        stock = s[STOCK] + delivered[i]
-        sold = stock * p[K_SELL]
-        seized = stock * p[K_USZ]
-        s[STOCK] = stock - sold - seized
-        demand = users[i] * p[Q_REF] * demand_factor(s[PRICE], p[ELAST])
-        cov = sold / demand if demand > 0.0 else 0.0
-        f, pot = share_potency(cov, p[SMAX], p[KHALF])
-        s[PRICE] += (1.0 + p[THETA] * (1.0 / pot - 1.0) - s[PRICE]) * p[K_PRICE]
-        s[VOL] = s[VOL] * p[VOL_DECAY] + (1.0 - p[VOL_DECAY]) * abs(pot - s[POT_PREV]) / s[POT_PREV]
-        s[POT_PREV] = pot
-        s[TOL] += (pot - s[TOL]) * p[K_TOL]
-        r = max(p[FLOOR], 1.0 + p[VOL_EFF] * s[VOL])
-        share[i] = f
-        potency[i] = pot / s[TOL]
-        street[i] = pot
-        risk[i] = r
-        a[0] += sold
-        a[1] += seized
-        a[2] += f
-        a[3] += pot
-        a[4] += s[PRICE] / pot
-        a[5] += s[PRICE]
-        a[6] += r
-        a[7] += s[VOL]
-        a[8] += s[STOCK]
-        a[9] += pot / s[TOL]
-        c[CU_IN] += delivered[i]
-        c[CU_SOLD] += sold
-        c[CU_SEIZED] += seized
+        share[i], potency[i], street[i], risk[i] = market_month(
+            P[i], S[i], acc[i], cum[i], delivered[i], users[i]
+        )
+
+
+@njit(cache=True, inline="always")
+def market_month(p, s, a, c, delivered, users):
+    """One month of one run's market (parameter row ``p``, state ``s``, accumulators ``a``,
+    ledger ``c``); returns ``(fentanyl share, potency relative to users' reference, street
+    potency, overdose-risk multiplier)``."""
+    stock = s[STOCK] + delivered
+    sold = stock * p[K_SELL]
+    seized = stock * p[K_USZ]
+    s[STOCK] = stock - sold - seized
+    demand = users * p[Q_REF] * demand_factor(s[PRICE], p[ELAST])
+    cov = sold / demand if demand > 0.0 else 0.0
+    f, pot = share_potency(cov, p[SMAX], p[KHALF])
+    s[PRICE] += (1.0 + p[THETA] * (1.0 / pot - 1.0) - s[PRICE]) * p[K_PRICE]
+    s[VOL] = s[VOL] * p[VOL_DECAY] + (1.0 - p[VOL_DECAY]) * abs(pot - s[POT_PREV]) / s[POT_PREV]
+    s[POT_PREV] = pot
+    s[TOL] += (pot - s[TOL]) * p[K_TOL]
+    r = max(p[FLOOR], 1.0 + p[VOL_EFF] * s[VOL])
+    a[0] += sold
+    a[1] += seized
+    a[2] += f
+    a[3] += pot
+    a[4] += s[PRICE] / pot
+    a[5] += s[PRICE]
+    a[6] += r
+    a[7] += s[VOL]
+    a[8] += s[STOCK]
+    a[9] += pot / s[TOL]
+    c[CU_IN] += delivered
+    c[CU_SOLD] += sold
+    c[CU_SEIZED] += seized
+    return f, pot / s[TOL], pot, r
+
+
+def record_year(rec: Recorder, m: int, acc: np.ndarray) -> None:
+    """Hand a year's accumulators ``(n, N_ACC)`` to the recorder (month ``m`` is a December)."""
+    t = np.ascontiguousarray(acc.T)
+    for j, out in enumerate(OUTPUTS):
+        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
 
 
 class Market:
@@ -199,9 +212,7 @@ class Market:
             self.share, self.potency, self.street, self.risk, self.acc, self.cum,
         )  # fmt: skip
         if m % 12 == MONTH_DECEMBER:
-            t = np.ascontiguousarray(self.acc.T)
-            for j, out in enumerate(OUTPUTS):
-                (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
+            record_year(rec, m, self.acc)
             self.acc[:] = 0.0
 
     def balance(self) -> np.ndarray:

@@ -105,26 +105,32 @@ def fill_fraction(orders: float, offered: float) -> float:
 
 @njit(cache=True, parallel=True)
 def shipping_policy(
-    P: np.ndarray, inspect: np.ndarray, loss: np.ndarray, target: np.ndarray
+    P: np.ndarray, inspect: np.ndarray, C: np.ndarray, c_loss: int, c_target: int
 ) -> None:
     """Shipping loss rates and target mode shares for a maritime inspection level (per run).
 
-    ``loss`` and ``target`` are ``(n, 3)`` outputs. Maritime loss:
+    Writes ``C[i, c_loss:+3]`` and ``C[i, c_target:+3]``. Maritime loss:
     ``1 − (1 − base) · (1 − inspected · p_detect)``; targets: ``w_m · exp(−β · loss_m)``, normalised.
     """
     n = P.shape[0]
     for i in prange(n):
-        p = P[i]
-        loss[i, 0] = 1.0 - (1.0 - p[_SL0]) * (1.0 - min(inspect[i], 1.0) * p[_MDET])
-        loss[i, 1] = p[_SL1]
-        loss[i, 2] = p[_SL2]
-        tot = 0.0
-        for m in range(N_SHIP):
-            t = p[_SW0 + m] * math.exp(-p[_SBETA] * loss[i, m])
-            target[i, m] = t
-            tot += t
-        for m in range(N_SHIP):
-            target[i, m] /= tot
+        shipping_policy_run(P, i, inspect[i], C, c_loss, c_target)
+
+
+@njit(cache=True, inline="always")
+def shipping_policy_run(P, i, inspected, C, c_loss, c_target):
+    """:func:`shipping_policy` for run ``i`` at inspection level ``inspected``."""
+    p = P[i]
+    C[i, c_loss] = 1.0 - (1.0 - p[_SL0]) * (1.0 - min(inspected, 1.0) * p[_MDET])
+    C[i, c_loss + 1] = p[_SL1]
+    C[i, c_loss + 2] = p[_SL2]
+    tot = 0.0
+    for m in range(N_SHIP):
+        t = p[_SW0 + m] * math.exp(-p[_SBETA] * C[i, c_loss + m])
+        C[i, c_target + m] = t
+        tot += t
+    for m in range(N_SHIP):
+        C[i, c_target + m] /= tot
 
 
 @njit(cache=True, inline="always")

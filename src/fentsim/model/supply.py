@@ -119,143 +119,184 @@ def supply_kernel(
     """
     n = S.shape[0]
     for i in prange(n):
-        aid_units = (PR[i, pr.HIST_AID] * MUSD_PER_USD * h[H_AID] + lev[0, i]) * PER_AID_UNIT
-        fto = h[H_FTO] + lev[1, i]  # designations in force plus further ones (the lever)
-        sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT] + lev[2, i]
-        ops = lev[3, i]
-        cp = coop[i]
+        out[0, i], out[1, i], out[2, i], out[3, i] = supply_month(
+            i, S, PP, PR, PX, cache, lev, i, h, mil, users[i], coop[i], potency[i], q_ref,
+            acc, cum, supplied, base, audit,
+        )  # fmt: skip
 
-        # enforcement this month: removals (count), lab and node hit fractions
-        removals = (
-            PR[i, pr.REM0] * cp
-            + PR[i, pr.KINGPIN] * h[H_KINGPIN]
-            + PR[i, pr.AID_REM] * aid_units * cp
-        ) * DT
-        removals += PR[i, pr.MIL_REM] * ops * mil[0]
-        lab_hit = pr.hit_fraction(
-            (PR[i, pr.LAB0] + PR[i, pr.AID_LAB] * aid_units) * cp * DT
-            + PR[i, pr.MIL_LAB] * ops * mil[1]
-        )
-        node_hit = pr.hit_fraction(PR[i, pr.NODE0] * cp * DT + PR[i, pr.MIL_NODE] * ops * mil[2])
 
-        # adoption and capacity
-        war = S[i, ST_WAR] * PR[i, pr.WAR_DECAY] + h[H_WAR]
-        S[i, ST_WAR] = war
-        adopt = pr.bass_step(S[i, ST_ADOPT], PR[i, pr.BASS_P], PR[i, pr.BASS_Q], DT)
-        S[i, ST_ADOPT] = adopt
-        r = S[i, ST_LOSS]
-        drag = pr.financial_drag(sanctions, fto, PR, i)
-        capability = adopt * PR[i, pr.KAPPA] * users[i] * q_ref[i] * (1.0 - drag)
-        pc_level = lev[4, i]
-        direct_avail = 1.0 - PR[i, pr.DIRECT_CTRL] * min(
-            h[H_CLASS] + PP[i, pc.PC_EFF] * pc_level, 1.0
-        )
-        direct_target = capability * PR[i, pr.DIRECT_SHARE] * direct_avail
-        target = (capability - direct_target) * (1.0 + PR[i, pr.OMEGA] * r / (1.0 - r))
-        lab_destroyed = (S[i, ST_LAB] + S[i, ST_LAB + 1] + S[i, ST_LAB + 2]) * lab_hit
-        q_cap = pr.org_month(PR, i, S, ST_LAB, ST_INT, target, removals, lab_hit, war)
+@njit(cache=True, inline="always")
+def supply_month(
+    i, S, PP, PR, PX, cache, lev, li, h, mil, users_i, coop_i, potency_i, q_ref, acc, cum,
+    supplied, base, audit,
+):  # fmt: skip
+    """One month of run ``i``'s supply chain (the body of :func:`supply_kernel`); plan levels in
+    column ``li`` of ``lev``. Returns ``(delivered kg, leadership removals, war intensity, kg
+    produced)``."""
+    aid_units = (PR[i, pr.HIST_AID] * MUSD_PER_USD * h[H_AID] + lev[0, li]) * PER_AID_UNIT
+    fto = h[H_FTO] + lev[1, li]  # designations in force plus further ones (the lever)
+    sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT] + lev[2, li]
+    ops = lev[3, li]
+    cp = coop_i
 
-        # finished fentanyl mailed directly from China
-        direct = S[i, ST_DIRECT] + (direct_target - S[i, ST_DIRECT]) * PR[i, pr.K_DIRECT]
-        S[i, ST_DIRECT] = direct
-        d_seized = direct * PR[i, pr.DIRECT_DETECT]
+    # enforcement this month: removals (count), lab and node hit fractions
+    removals = (
+        PR[i, pr.REM0] * cp + PR[i, pr.KINGPIN] * h[H_KINGPIN] + PR[i, pr.AID_REM] * aid_units * cp
+    ) * DT
+    removals += PR[i, pr.MIL_REM] * ops * mil[0]
+    lab_hit = pr.hit_fraction(
+        (PR[i, pr.LAB0] + PR[i, pr.AID_LAB] * aid_units) * cp * DT
+        + PR[i, pr.MIL_LAB] * ops * mil[1]
+    )
+    node_hit = pr.hit_fraction(PR[i, pr.NODE0] * cp * DT + PR[i, pr.MIL_NODE] * ops * mil[2])
 
-        # precursors
-        listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS]
-        S[i, ST_LIST] = listing
-        stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP] + PP[i, pc.PC_EFF] * pc_level
-        previous = S[i, ST_STRING]
-        S[i, ST_STRING] = stringency
-        y = PP[i, pc.YIELD]
-        arrived, lost, shipped, cost_index = pc.precursor_month(
-            PP,
+    # adoption and capacity
+    war = S[i, ST_WAR] * PR[i, pr.WAR_DECAY] + h[H_WAR]
+    S[i, ST_WAR] = war
+    adopt = pr.bass_step(S[i, ST_ADOPT], PR[i, pr.BASS_P], PR[i, pr.BASS_Q], DT)
+    S[i, ST_ADOPT] = adopt
+    r = S[i, ST_LOSS]
+    drag = pr.financial_drag(sanctions, fto, PR, i)
+    capability = adopt * PR[i, pr.KAPPA] * users_i * q_ref[i] * (1.0 - drag)
+    pc_level = lev[4, li]
+    direct_avail = 1.0 - PR[i, pr.DIRECT_CTRL] * min(h[H_CLASS] + PP[i, pc.PC_EFF] * pc_level, 1.0)
+    direct_target = capability * PR[i, pr.DIRECT_SHARE] * direct_avail
+    target = (capability - direct_target) * (1.0 + PR[i, pr.OMEGA] * r / (1.0 - r))
+    lab_destroyed = (S[i, ST_LAB] + S[i, ST_LAB + 1] + S[i, ST_LAB + 2]) * lab_hit
+    q_cap = pr.org_month(PR, i, S, ST_LAB, ST_INT, target, removals, lab_hit, war)
+
+    # finished fentanyl mailed directly from China
+    direct = S[i, ST_DIRECT] + (direct_target - S[i, ST_DIRECT]) * PR[i, pr.K_DIRECT]
+    S[i, ST_DIRECT] = direct
+    d_seized = direct * PR[i, pr.DIRECT_DETECT]
+
+    # precursors
+    listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS]
+    S[i, ST_LIST] = listing
+    stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP] + PP[i, pc.PC_EFF] * pc_level
+    previous = S[i, ST_STRING]
+    S[i, ST_STRING] = stringency
+    y = PP[i, pc.YIELD]
+    arrived, lost, shipped, cost_index = pc.precursor_month(
+        PP,
+        i,
+        S,
+        ST_CAP,
+        ST_SHIP,
+        cache,
+        C_SHIPT,
+        C_SLOSS,
+        stringency,
+        previous,
+        q_cap * PP[i, pc.INV_YIELD],
+        S[i, ST_PINV],
+        supplied,
+    )
+    inv = S[i, ST_PINV] + arrived
+    p_seized = inv * lab_hit
+    inv -= p_seized
+    produced = min(q_cap, inv * y)
+    used = produced * PP[i, pc.INV_YIELD]
+    S[i, ST_PINV] = max(inv - used, 0.0)
+
+    # staging in Mexico and crossing
+    stage = S[i, ST_STAGE] + produced
+    node = stage * node_hit
+    stage -= node
+    sent = stage * PR[i, pr.K_CROSS]
+    S[i, ST_STAGE] = stage - sent
+    seized, poe = cx.route_month(PX, i, S, ST_ROUTE, cache, C_RT, C_DET, sent, acc, A_MODE)
+    S[i, ST_LOSS] = seized / sent if sent > 0.0 else r
+    delivered = sent - seized + direct - d_seized
+
+    # outputs and ledgers
+    w = PX[i, cx.PURITY_POT]
+    gross = (
+        seized / (PX[i, cx.SEIZED_PURITY] * (1.0 - w + w * potency_i))
+        + d_seized * PR[i, pr.INV_DIRECT_PURITY]
+    )
+    acc[i, A_CBP] += gross * cx.LB_PER_KG
+    acc[i, A_MODE + MAIL] += d_seized
+    acc[i, A_DIRECT] += direct
+    seized += d_seized
+    poe += d_seized
+    acc[i, A_PRE_SEIZED] += lost + p_seized
+    for j in range(pc.N_SRC):
+        acc[i, A_SRC + j] += supplied[i, j]
+    acc[i, A_PROD] += produced
+    acc[i, A_SEIZED_MX] += node
+    acc[i, A_POE] += poe
+    acc[i, A_DELIVERED] += delivered
+    acc[i, A_REMOVALS] += removals
+    acc[i, A_COST] += cost_index
+    for o in range(pr.N_ORG):
+        acc[i, A_LAB + o] += S[i, ST_LAB + o]
+    acc[i, A_ADOPT] += adopt
+    acc[i, A_RATE] += S[i, ST_LOSS]
+    acc[i, A_STRING] += min(stringency, 1.0)
+    acc[i, A_ENF] += aid_units * AID_UNIT_MUSD * cp
+    acc[i, A_LABSEIZED] += lab_destroyed
+    acc[i, A_FIN] += drag
+    acc[i, A_LAUNDER] += PR[i, pr.SANC_DRAG] * sanctions * (1.0 + PR[i, pr.FTO_BOOST] * fto)
+    acc[i, A_REVENUE] += produced * (1.0 - drag)
+    acc[i, A_NODE] += node_hit
+    avail = PP[i, pc._W0 + pc.N_SRC - 1]  # domestic: always available
+    for j in range(pc.N_IMPORTED):
+        avail += PP[i, pc._W0 + j] * pc.availability(stringency, PP[i, pc._E0 + j])
+    acc[i, A_AVAIL] += avail
+    acc[i, A_BPFLOW] += sent * S[i, ST_ROUTE + cx.BP]
+    acc[i, A_SHIPLOST] += lost
+    channels_month(S, i, cache, C_DET, C_BPCOST, base, sent, acc)
+    if audit:
+        _ledger(
+            cum,
             i,
-            S,
-            ST_CAP,
-            ST_SHIP,
-            cache,
-            C_SHIPT,
-            C_SLOSS,
-            stringency,
-            previous,
-            q_cap * PP[i, pc.INV_YIELD],
-            S[i, ST_PINV],
-            supplied,
+            shipped,
+            lost,
+            arrived,
+            p_seized,
+            used,
+            produced,
+            node,
+            sent,
+            seized,
+            d_seized,
+            delivered,
+            direct,
         )
-        inv = S[i, ST_PINV] + arrived
-        p_seized = inv * lab_hit
-        inv -= p_seized
-        produced = min(q_cap, inv * y)
-        used = produced * PP[i, pc.INV_YIELD]
-        S[i, ST_PINV] = max(inv - used, 0.0)
+    return delivered, removals, war, produced
 
-        # staging in Mexico and crossing
-        stage = S[i, ST_STAGE] + produced
-        node = stage * node_hit
-        stage -= node
-        sent = stage * PR[i, pr.K_CROSS]
-        S[i, ST_STAGE] = stage - sent
-        seized, poe = cx.route_month(PX, i, S, ST_ROUTE, cache, C_RT, C_DET, sent, acc, A_MODE)
-        S[i, ST_LOSS] = seized / sent if sent > 0.0 else r
-        delivered = sent - seized + direct - d_seized
 
-        # outputs and ledgers
-        w = PX[i, cx.PURITY_POT]
-        gross = (
-            seized / (PX[i, cx.SEIZED_PURITY] * (1.0 - w + w * potency[i]))
-            + d_seized * PR[i, pr.INV_DIRECT_PURITY]
-        )
-        acc[i, A_CBP] += gross * cx.LB_PER_KG
-        acc[i, A_MODE + MAIL] += d_seized
-        acc[i, A_DIRECT] += direct
-        seized += d_seized
-        poe += d_seized
-        acc[i, A_PRE_SEIZED] += lost + p_seized
-        for j in range(pc.N_SRC):
-            acc[i, A_SRC + j] += supplied[i, j]
-        acc[i, A_PROD] += produced
-        acc[i, A_SEIZED_MX] += node
-        acc[i, A_POE] += poe
-        acc[i, A_DELIVERED] += delivered
-        acc[i, A_REMOVALS] += removals
-        acc[i, A_COST] += cost_index
-        for o in range(pr.N_ORG):
-            acc[i, A_LAB + o] += S[i, ST_LAB + o]
-        acc[i, A_ADOPT] += adopt
-        acc[i, A_RATE] += S[i, ST_LOSS]
-        acc[i, A_STRING] += min(stringency, 1.0)
-        acc[i, A_ENF] += aid_units * AID_UNIT_MUSD * cp
-        acc[i, A_LABSEIZED] += lab_destroyed
-        acc[i, A_FIN] += drag
-        acc[i, A_LAUNDER] += PR[i, pr.SANC_DRAG] * sanctions * (1.0 + PR[i, pr.FTO_BOOST] * fto)
-        acc[i, A_REVENUE] += produced * (1.0 - drag)
-        acc[i, A_NODE] += node_hit
-        avail = PP[i, pc._W0 + pc.N_SRC - 1]  # domestic: always available
-        for j in range(pc.N_IMPORTED):
-            avail += PP[i, pc._W0 + j] * pc.availability(stringency, PP[i, pc._E0 + j])
-        acc[i, A_AVAIL] += avail
-        acc[i, A_BPFLOW] += sent * S[i, ST_ROUTE + cx.BP]
-        acc[i, A_SHIPLOST] += lost
-        channels_month(S, i, cache, C_DET, C_BPCOST, base, sent, acc)
-        out[0, i] = delivered
-        out[1, i] = removals
-        out[2, i] = war
-        out[3, i] = produced
-        if not audit:
-            continue
-        cum[i, CU_SHIPPED] += shipped
-        cum[i, CU_LOST] += lost
-        cum[i, CU_ARRIVED] += arrived
-        cum[i, CU_PSEIZED] += p_seized
-        cum[i, CU_USED] += used
-        cum[i, CU_PRODUCED] += produced
-        cum[i, CU_NODE] += node
-        cum[i, CU_SENT] += sent
-        cum[i, CU_BSEIZED] += seized - d_seized
-        cum[i, CU_DELIVERED] += delivered - direct + d_seized
-        cum[i, CU_DSENT] += direct
-        cum[i, CU_DSEIZED] += d_seized
-        cum[i, CU_DDELIVERED] += direct - d_seized
+@njit(cache=True, inline="always")
+def _ledger(
+    cum,
+    i,
+    shipped,
+    lost,
+    arrived,
+    p_seized,
+    used,
+    produced,
+    node,
+    sent,
+    seized,
+    d_seized,
+    delivered,
+    direct,
+):
+    cum[i, CU_SHIPPED] += shipped
+    cum[i, CU_LOST] += lost
+    cum[i, CU_ARRIVED] += arrived
+    cum[i, CU_PSEIZED] += p_seized
+    cum[i, CU_USED] += used
+    cum[i, CU_PRODUCED] += produced
+    cum[i, CU_NODE] += node
+    cum[i, CU_SENT] += sent
+    cum[i, CU_BSEIZED] += seized - d_seized
+    cum[i, CU_DELIVERED] += delivered - direct + d_seized
+    cum[i, CU_DSENT] += direct
+    cum[i, CU_DSEIZED] += d_seized
+    cum[i, CU_DDELIVERED] += direct - d_seized
 
 
 def _matrix(p: ParamSet, names: tuple[str, ...]) -> np.ndarray:

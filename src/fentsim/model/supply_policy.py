@@ -61,8 +61,5 @@ class PolicyCache:
         key = mi if _scalar(mi) else None
         if key is None or key != self._ship_key:
             self.inspected[:] = mi
-            loss, tgt = np.empty((self.n, pc.N_SHIP)), np.empty((self.n, pc.N_SHIP))
-            pc.shipping_policy(self.PP, self.inspected, loss, tgt)
-            self.cache[:, C_SLOSS : C_SLOSS + pc.N_SHIP] = loss
-            self.cache[:, C_SHIPT : C_SHIPT + pc.N_SHIP] = tgt
+            pc.shipping_policy(self.PP, self.inspected, self.cache, C_SLOSS, C_SHIPT)
             self._ship_key = key

@@ -85,7 +85,7 @@ def derived(P: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def logistic_groups(g: float, rate: float, capacity: float, dt: float) -> float:
     """One step of logistic growth (or, above ``capacity``, consolidation) of the group count."""
     return g + rate * dt * g * (1.0 - g / capacity)
@@ -96,29 +96,44 @@ def violence_kernel(S, P, removals, war, production, ops, built, mil, coop, acc)
     """Advance the violence state ``S`` (n, 5) one month; write cooperation (n,) and outputs."""
     n = S.shape[0]
     for i in prange(n):
-        p, s, a = P[i], S[i], acc[i]
-        harm = ops[i] * (p[HARM_L] * mil[0] + p[HARM_LAB] * mil[1] + p[HARM_N] * mil[2])
-        target = 1.0 / (1.0 + p[COOP_U] * ops[i] * mil[3] + p[COOP_H] * harm)
-        s[COOP] += (target - s[COOP]) * p[K_COOP]
-        g = logistic_groups(s[GROUPS], p[RG], p[KG], DT) + p[NU] * removals[i]
-        s[GROUPS] = max(g, 0.0)
-        s[SHOCK] = s[SHOCK] * p[E_DECAY] + p[LOCAL] * p[SHARE] * removals[i] + p[OPV] * ops[i]
-        s[CONTEST] += (s[GROUPS] / (s[GROUPS] + p[GHALF]) - s[CONTEST]) * p[K_CONTEST]
-        s[EXCESS] += p[PER_MILE] * built[i]
-        realised = s[EXCESS] * (1.0 - p[E_DECAY])
-        s[EXCESS] -= realised
-        x = production[i]
-        stakes = 1.0 + p[STAKES] * x / (x + p[STAKES_HALF])
-        hom = (
-            p[HBASE] + p[HMAX] * s[CONTEST] * (1.0 + s[SHOCK] + p[WAR_EFF] * war[i]) * stakes
-        ) * DT + realised
-        coop[i] = s[COOP]
-        a[0] += hom
-        a[1] += s[GROUPS]
-        a[2] += harm
-        a[3] += s[COOP]
-        a[4] += s[CONTEST]
-        a[5] += s[SHOCK]
+        coop[i] = violence_month(
+            P[i], S[i], acc[i], removals[i], war[i], production[i], ops[i], built[i], mil
+        )
+
+
+@njit(cache=True, inline="always")
+def violence_month(p, s, a, removals, war, production, ops, built, mil):
+    """One month of one run's violence (parameter row ``p``, state ``s``, accumulators ``a``);
+    returns Mexico's cooperation index."""
+    harm = ops * (p[HARM_L] * mil[0] + p[HARM_LAB] * mil[1] + p[HARM_N] * mil[2])
+    target = 1.0 / (1.0 + p[COOP_U] * ops * mil[3] + p[COOP_H] * harm)
+    s[COOP] += (target - s[COOP]) * p[K_COOP]
+    g = logistic_groups(s[GROUPS], p[RG], p[KG], DT) + p[NU] * removals
+    s[GROUPS] = max(g, 0.0)
+    s[SHOCK] = s[SHOCK] * p[E_DECAY] + p[LOCAL] * p[SHARE] * removals + p[OPV] * ops
+    s[CONTEST] += (s[GROUPS] / (s[GROUPS] + p[GHALF]) - s[CONTEST]) * p[K_CONTEST]
+    s[EXCESS] += p[PER_MILE] * built
+    realised = s[EXCESS] * (1.0 - p[E_DECAY])
+    s[EXCESS] -= realised
+    x = production
+    stakes = 1.0 + p[STAKES] * x / (x + p[STAKES_HALF])
+    hom = (
+        p[HBASE] + p[HMAX] * s[CONTEST] * (1.0 + s[SHOCK] + p[WAR_EFF] * war) * stakes
+    ) * DT + realised
+    a[0] += hom
+    a[1] += s[GROUPS]
+    a[2] += harm
+    a[3] += s[COOP]
+    a[4] += s[CONTEST]
+    a[5] += s[SHOCK]
+    return s[COOP]
+
+
+def record_year(rec: Recorder, m: int, acc: np.ndarray) -> None:
+    """Hand a year's accumulators ``(n, 6)`` to the recorder (month ``m`` is a December)."""
+    t = np.ascontiguousarray(acc.T)
+    for j, out in enumerate(OUTPUTS):
+        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
 
 
 class Violence:
@@ -158,7 +173,5 @@ class Violence:
             ctx.get("fentanyl_production_kg", self.zeros), self.ops, self.built, self._mil[1], self.coop, self.acc,
         )  # fmt: skip
         if m % 12 == MONTH_DECEMBER:
-            t = np.ascontiguousarray(self.acc.T)
-            for j, out in enumerate(OUTPUTS):
-                (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
+            record_year(rec, m, self.acc)
             self.acc[:] = 0.0
