@@ -73,11 +73,26 @@ def test_per_run_lever_levels_in_the_whole_horizon_kernel(draws):
     np.testing.assert_allclose(fast.outcomes["cost_moud_retention_usd"][:, -1], expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("preset", ["status-quo", "essay", "essay+public-health"])
+def test_coupled_whole_horizon_kernel_equals_the_component_loop(draws, preset):
+    plan = compile_plan(resolve(preset), CLOCK)
+    fast = simulate(draws, plan, clock=CLOCK, block=10)
+    slow = simulate(draws, plan, clock=CLOCK, components=lambda: default_components("coupled"))
+    assert_same(fast, slow, rtol=1e-9)  # the fused kernel is compiled with fast math
+
+
 def test_forked_portfolios_equal_separate_runs(draws, plans):
     forked = simulate_portfolios(draws, plans, clock=CLOCK, block=10)
     for res, plan in zip(forked, plans, strict=True):
         assert res.portfolio == plan.name
-        assert_same(res, simulate(draws, plan, clock=CLOCK, block=10))
+        assert_same(res, simulate(draws, plan, clock=CLOCK, block=10), rtol=1e-9)
+    # plans with per-run levels fork the month-by-month loop the same way
+    levels = np.zeros((CLOCK.n_months, draws.n))
+    levels[CLOCK.month(2027) :] = np.linspace(0.0, 1.0, draws.n)
+    design = PolicyPlan("design", {"precursor_controls": levels})
+    loop = simulate_portfolios(draws, [plans[0], design], clock=CLOCK, block=10)
+    for res, plan in zip(loop, [plans[0], design], strict=True):
+        assert_same(res, simulate(draws, plan, clock=CLOCK, block=10), rtol=1e-9)
     # the portfolios did part ways
     assert not np.allclose(
         forked[0].outcomes["opioid_deaths"][:, -1], forked[2].outcomes["opioid_deaths"][:, -1]

@@ -125,6 +125,36 @@ def _observed_run(
     return rec
 
 
+def _fusable(*plans: PolicyPlan) -> bool:
+    from .coupled_run import fusable
+
+    return all(fusable(p) for p in plans)
+
+
+def _coupled_run(
+    params: ParamSet,
+    plan: PolicyPlan,
+    clock: Clock,
+    block: int,
+    progress: Callable[[int, int], None] | None,
+) -> Recorder:
+    """The coupled mode's default components, every month of a block in one compiled call
+    (:class:`~fentsim.model.coupled_run.CoupledRun`)."""
+    from .coupled_run import CoupledRun
+
+    n = params.n
+    rec: Recorder | None = None
+    for a in range(0, n, block):
+        sl = slice(a, min(a + block, n))
+        run = CoupledRun(params.take(sl), clock)
+        rec = rec or Recorder(clock, n, run.outputs)
+        run.advance(plan, 0, clock.n_months, rec.block(sl))
+        if progress is not None:
+            progress(sl.stop * clock.n_months, n * clock.n_months)
+    assert rec is not None
+    return rec
+
+
 def simulate(
     params: ParamSet,
     plan: PolicyPlan = STATUS_QUO,
@@ -160,6 +190,9 @@ def simulate(
         raise ValueError(f"exposure mode {exposure!r} is not one of {', '.join(EXPOSURE_MODES)}")
     if components is None and exposure == "observed":
         rec = _observed_run(params, plan, clock, block, progress)
+        return SimResult(clock.years, rec.result(), rec.meta, plan.name)
+    if components is None and exposure == "coupled" and _fusable(plan):
+        rec = _coupled_run(params, plan, clock, block, progress)
         return SimResult(clock.years, rec.result(), rec.meta, plan.name)
     factory = components or (lambda: default_components(exposure))
     rec: Recorder | None = None
@@ -248,6 +281,8 @@ def simulate_portfolios(
             )
         return results
     total = n * (fork + len(plans) * (clock.n_months - fork))
+    if exposure == "coupled" and _fusable(*plans):
+        return _coupled_portfolios(params, plans, clock, block, fork, progress, total)
     parts: list[list[dict[str, np.ndarray]]] = [[] for _ in plans]
     meta: dict[str, Output] = {}
     done = 0
@@ -289,3 +324,42 @@ def _offset_progress(
     if progress is None:
         return None
     return lambda done, _total: progress(offset + done, total)
+
+
+def _coupled_portfolios(
+    params: ParamSet,
+    plans: Sequence[PolicyPlan],
+    clock: Clock,
+    block: int,
+    fork: int,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> list[SimResult]:
+    """:func:`simulate_portfolios` on :class:`~fentsim.model.coupled_run.CoupledRun`."""
+    from .coupled_run import CoupledRun
+
+    n, n_months = params.n, clock.n_months
+    recs: list[Recorder] = []
+    done = 0
+    for a in range(0, n, block):
+        sl = slice(a, min(a + block, n))
+        nb = sl.stop - sl.start
+        run = CoupledRun(params.take(sl), clock)
+        if not recs:
+            recs = [Recorder(clock, n, run.outputs) for _ in plans]
+        shared = Recorder(clock, nb, run.outputs)
+        run.advance(plans[0], 0, fork, shared)
+        done += nb * fork
+        for j, plan in enumerate(plans):
+            last = j == len(plans) - 1
+            branch = run if last else copy.deepcopy(run)
+            brec = shared if last else shared.fork(clock.year_index(fork))
+            branch.advance(plan, fork, n_months, brec)
+            recs[j].block(sl).take(brec)
+            done += nb * (n_months - fork)
+            if progress is not None:
+                progress(done, total)
+    return [
+        SimResult(clock.years, r.result(), r.meta, plan.name)
+        for r, plan in zip(recs, plans, strict=True)
+    ]

@@ -80,6 +80,12 @@ class Recorder:
                 new._data[k][: through_year + 1] = v[: through_year + 1]
         return new
 
+    def take(self, other: Recorder) -> None:
+        """Copy every written output of ``other`` (same outputs, same number of runs) into this one."""
+        for k in other._written:
+            self._data[k][...] = other._data[k]
+        self._written.update(other._written)
+
     def flow(self, name: str, m: int, value: np.ndarray | float) -> None:
         """Add a monthly amount to the year's total."""
         self.add_year(name, m // 12, value)

@@ -129,6 +129,17 @@ def violence_month(p, s, a, removals, war, production, ops, built, mil):
     return s[COOP]
 
 
+def built_miles(hist_built: np.ndarray, barrier: np.ndarray) -> np.ndarray:
+    """Barrier miles completed each month: the historical ones plus the plan's monthly rise in
+    ``barrier`` (the ``border_barrier`` level; a fall builds nothing).
+
+    Example:
+        >>> built_miles(np.zeros(4), np.array([0.0, 10.0, 30.0, 20.0])).tolist()
+        [0.0, 10.0, 20.0, 0.0]
+    """
+    return hist_built + np.maximum(np.diff(barrier, prepend=0.0), 0.0)
+
+
 def record_year(rec: Recorder, m: int, acc: np.ndarray) -> None:
     """Hand a year's accumulators ``(n, 6)`` to the recorder (month ``m`` is a December)."""
     t = np.ascontiguousarray(acc.T)
