@@ -10,7 +10,7 @@ with its state in cache, calling the components' own month functions
 and the policy-cache updates :func:`~fentsim.model.crossing.crossing_policy_run` and
 :func:`~fentsim.model.precursors.shipping_policy_run`) in the component order of
 :mod:`~fentsim.model.coupling`. Annual accumulators are copied out each September (CBP's fiscal
-year) and December and handed to the recorder afterwards by the components' own record functions,
+year) and December and handed to the recorder afterwards as the components' own steps would,
 so outputs are the same as the month-by-month loop's (tested to 1e-9; the kernel is compiled with
 fast math).
 
@@ -241,8 +241,8 @@ class CoupledRun:
                 rec.flow(CBP_OUTPUT.name, m, Y_cbp[y])
             if month == _DECEMBER:
                 flush(rec, m, Y_s[y])
-                mk.record_year(rec, m, Y_m[y])
-                vi.record_year(rec, m, Y_v[y])
+                rec.add_rows(m, Y_m[y], mk.OUTPUTS)
+                rec.add_rows(m, Y_v[y], vi.OUTPUTS)
                 for name, k in recorded:
                     rec.add_year(name, y, Y_d[y, k])
                 self.costs.step(m, plan, self.ctx, rec)

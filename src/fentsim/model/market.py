@@ -171,13 +171,6 @@ def market_month(p, s, a, c, delivered, users):
     return f, pot / s[TOL], pot, r
 
 
-def record_year(rec: Recorder, m: int, acc: np.ndarray) -> None:
-    """Hand a year's accumulators ``(n, N_ACC)`` to the recorder (month ``m`` is a December)."""
-    t = np.ascontiguousarray(acc.T)
-    for j, out in enumerate(OUTPUTS):
-        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
-
-
 class Market:
     """Model component: the US illicit opioid market (see the module docstring)."""
 
@@ -212,7 +205,7 @@ class Market:
             self.share, self.potency, self.street, self.risk, self.acc, self.cum,
         )  # fmt: skip
         if m % 12 == MONTH_DECEMBER:
-            record_year(rec, m, self.acc)
+            rec.add_rows(m, self.acc, OUTPUTS)
             self.acc[:] = 0.0
 
     def balance(self) -> np.ndarray:

@@ -80,6 +80,13 @@ class Recorder:
                 new._data[k][: through_year + 1] = v[: through_year + 1]
         return new
 
+    def add_rows(self, m: int, acc: np.ndarray, outputs: tuple[Output, ...]) -> None:
+        """Add a year of accumulators ``acc`` ``(n, len(outputs))``, column ``j`` to ``outputs[j]``
+        (flows summed, levels as the sum of the months); ``m`` is a month of that year."""
+        t = np.ascontiguousarray(acc.T)
+        for j, out in enumerate(outputs):
+            self.add_year(out.name, m // 12, t[j])
+
     def take(self, other: Recorder) -> None:
         """Copy every written output of ``other`` (same outputs, same number of runs) into this one."""
         for k in other._written:

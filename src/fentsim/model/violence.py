@@ -140,13 +140,6 @@ def built_miles(hist_built: np.ndarray, barrier: np.ndarray) -> np.ndarray:
     return hist_built + np.maximum(np.diff(barrier, prepend=0.0), 0.0)
 
 
-def record_year(rec: Recorder, m: int, acc: np.ndarray) -> None:
-    """Hand a year's accumulators ``(n, 6)`` to the recorder (month ``m`` is a December)."""
-    t = np.ascontiguousarray(acc.T)
-    for j, out in enumerate(OUTPUTS):
-        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, t[j])
-
-
 class Violence:
     """Model component: violence in Mexico (see the module docstring)."""
 
@@ -184,5 +177,5 @@ class Violence:
             ctx.get("fentanyl_production_kg", self.zeros), self.ops, self.built, self._mil[1], self.coop, self.acc,
         )  # fmt: skip
         if m % 12 == MONTH_DECEMBER:
-            record_year(rec, m, self.acc)
+            rec.add_rows(m, self.acc, OUTPUTS)
             self.acc[:] = 0.0
