@@ -398,18 +398,8 @@ def compare(
         progress("done", total, total)
     comparison = _metrics(pfs, totals, (first, last), n, None if params is not None else seed)
     if keep is not None:
-        comparison.results = {name: _joined(name, rs) for name, rs in kept.items()}
+        comparison.results = {name: SimResult.concat(rs) for name, rs in kept.items()}
     return comparison
-
-
-def _joined(name: str, parts: list[SimResult]) -> SimResult:
-    """One result from the per-block results of a portfolio."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    outcomes = {k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes}
-    meta = {k: first.meta[k] for k in first.outcomes if k in first.meta}
-    return SimResult(first.years, outcomes, meta, name)
 
 
 def _metrics(pfs, totals, window, n, seed) -> Comparison:

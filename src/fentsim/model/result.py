@@ -29,6 +29,15 @@ class SimResult:
     meta: Mapping[str, Output] = field(default_factory=dict)
     portfolio: str = "status-quo"
 
+    @classmethod
+    def concat(cls, parts: Sequence[SimResult]) -> SimResult:
+        """One result from the results of consecutive blocks of runs of one portfolio."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        outcomes = {k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes}
+        return cls(first.years, outcomes, first.meta, first.portfolio)
+
     @property
     def n_runs(self) -> int:
         return next(iter(self.outcomes.values())).shape[0]

@@ -248,42 +248,13 @@ def supply_month(
     acc[i, A_SHIPLOST] += lost
     channels_month(S, i, cache, C_DET, C_BPCOST, base, sent, acc)
     if audit:
-        _ledger(
-            cum,
-            i,
-            shipped,
-            lost,
-            arrived,
-            p_seized,
-            used,
-            produced,
-            node,
-            sent,
-            seized,
-            d_seized,
-            delivered,
-            direct,
-        )
+        _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent, seized, d_seized, delivered, direct)  # fmt: skip
     return delivered, removals, war, produced
 
 
 @njit(cache=True, inline="always")
-def _ledger(
-    cum,
-    i,
-    shipped,
-    lost,
-    arrived,
-    p_seized,
-    used,
-    produced,
-    node,
-    sent,
-    seized,
-    d_seized,
-    delivered,
-    direct,
-):
+def _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent, seized, d_seized, delivered, direct):  # fmt: skip
+    """Add the month's flows to run ``i``'s mass-balance ledger (audit mode)."""
     cum[i, CU_SHIPPED] += shipped
     cum[i, CU_LOST] += lost
     cum[i, CU_ARRIVED] += arrived
