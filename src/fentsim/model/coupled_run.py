@@ -47,7 +47,7 @@ from .demand import Demand
 from .demand_kernel import LEVERS as DEMAND_LEVERS
 from .demand_kernel import N_ACC as N_DEMAND_ACC
 from .demand_kernel import STATE as DEMAND_STATE
-from .demand_kernel import demand_month
+from .demand_kernel import demand_month, month_rows
 from .history import H
 from .market import Market
 from .precursors import shipping_policy_run
@@ -105,7 +105,7 @@ def coupled_months(
     S, PP, PR, PX, cache, lev_s, hist, mil, q_ref, acc_s, cum, supplied, base, audit,
     static, lev_x, x_refresh, ship, ship_refresh,
     SM, PM, acc_m, cum_m,
-    X, PD, lev_d, IN, cmap, cunit, acc_d,
+    X, PD, UD, acc_d,
     SV, PV, acc_v, ops, built,
     sig, Y_s, Y_cbp, Y_m, Y_v, Y_d,
 ):  # fmt: skip
@@ -121,9 +121,10 @@ def coupled_months(
     """
     n = S.shape[0]
     n_acc_s = acc_s.shape[1]
+    XT, PDT, ADT = X.T, PD.T, acc_d.T  # the epidemic month takes runs as columns
     for i in prange(n):
         users, coop, street = sig[i, 0], sig[i, 1], sig[i, 2]
-        x, pd, ad = X[i], PD[i], acc_d[i]
+        x, ad = X[i], acc_d[i]
         sm, pm, am, cm = SM[i], PM[i], acc_m[i], cum_m[i]
         sv, pv, av = SV[i], PV[i], acc_v[i]
         for m in range(m0, m1):
@@ -141,7 +142,7 @@ def coupled_months(
             )  # fmt: skip
             f, pot, street, risk = mk.market_month(pm, sm, am, cm, delivered, users)
             log_pot = math.log(pot) if pot != 1.0 else 0.0
-            demand_month(pd, x, lev_d[m], IN[m], f, pot, log_pot, risk, cmap, cunit, ad)
+            demand_month(PDT, XT, i, UD, m, f, pot, log_pot, risk, ADT)
             users = x[_U] + x[_H] + x[_TH]
             coop = vi.violence_month(pv, sv, av, removals, war, produced, ops[m], built[m], mil)
             month = m % 12
@@ -212,7 +213,7 @@ class CoupledRun:
         lev_s = _levels(plan, SUPPLY_LEVERS, n_months)
         lev_x = _levels(plan, CROSSING_LEVERS, n_months)
         ship = _levels(plan, ("maritime_interdiction",), n_months)[0]
-        lev_d = np.ascontiguousarray(_levels(plan, DEMAND_LEVERS, n_months).T)
+        lev_d = _levels(plan, DEMAND_LEVERS, n_months)
         x_refresh = _changed(hist[:, _SCAN], hist[:, _MILES], hist[:, _IMMIG], *lev_x)
         ship_refresh = _changed(ship)
         ops = _levels(plan, ("military_campaign",), n_months)[0]
@@ -230,7 +231,7 @@ class CoupledRun:
             sup.q_ref, sup.acc, sup.cum, sup.supplied, sup.base, sup.audit,
             self.static, lev_x, x_refresh, ship, ship_refresh,
             mkt.S, mkt.P, mkt.acc, mkt.cum,
-            dem.X, dem.P, lev_d, dem.inputs, dem.cost_codes, dem.cost_units, self.acc_d,
+            dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights), self.acc_d,
             vio.S, vio.P, vio.acc, ops, built,
             self.sig, Y_s, Y_cbp, Y_m, Y_v, Y_d,
         )  # fmt: skip

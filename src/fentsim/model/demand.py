@@ -40,16 +40,21 @@ from .costs import quantity_output
 from .demand_kernel import (
     ACC,
     COST_SIGNALS,
+    INPUTS,
     LEVERS,
     N_ACC,
     PARAMS,
     SIGNALS,
     STATE,
     STOCKS,
+    TRENDS,
+    cost_weights,
     demand_run,
     demand_step,
     derived,
     input_matrix,
+    month_rows,
+    trend_seeds,
 )
 from .inputs import observed_inputs
 from .naloxone import steady_state_kits
@@ -165,6 +170,7 @@ class Demand:
 
     def __init__(self) -> None:
         self.cost_codes, self.cost_units = cost_signal_codes()
+        self.cost_weights = cost_weights(self.cost_codes, self.cost_units)
         self.outputs: tuple[Output, ...] = OUTPUTS + tuple(
             Output(quantity_output(lv), "flow", "person-years", f"costed quantity of {lv}", True)
             for lv, code in zip(LEVERS, self.cost_codes, strict=True)
@@ -195,11 +201,15 @@ class Demand:
         X[:, _X["kits"]] = steady_state_kits(
             float(inp.naloxone_kits[0]), p["naloxone_to_at_risk"], p["naloxone_kit_life"]
         )
+        X[:, [col for col, _, _ in TRENDS]] = trend_seeds(self.P, self.inputs)
         self.X = X
         self.S = X[:, : len(STOCKS)]  # the people stocks (a view)
         self.initial_total = self.S.sum(axis=1)
         self.A = np.zeros((n, N_ACC))
-        self.L = np.zeros((n, len(LEVERS)))
+        # the month rows of every run (levels, inputs, cost weights; see month_rows)
+        self.U = month_rows(
+            np.zeros((len(LEVERS), n)), np.zeros((len(INPUTS), n)), self.cost_weights
+        )
         self.SIG = np.zeros((len(SIGNALS), n))
         S = self.S
         self.SIG[0] = S[:, _X["U"]] + S[:, _X["H"]] + S[:, _X["TH"]]
@@ -216,13 +226,14 @@ class Demand:
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
         n = self.n
         for j, lever in enumerate(LEVERS):
-            self.L[:, j] = plan.level(lever, m)
+            self.U[j] = plan.level(lever, m)
+        self.U[len(LEVERS) : len(LEVERS) + len(INPUTS)] = self.inputs[m][:, None]
         demand_step(
-            self.X, self.P, self.L, self.inputs[m],
+            self.X, self.P, self.U,
             np.broadcast_to(np.asarray(ctx["fentanyl_share"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["potency"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["od_risk_supply"], dtype=float), (n,)),
-            self.cost_codes, self.cost_units, self.A, self.SIG,
+            self.A, self.SIG,
         )  # fmt: skip
         self._publish(ctx)
         if self.clock.month_of_year(m) == 11:
@@ -235,14 +246,13 @@ class Demand:
     def run_observed(self, plan: PolicyPlan, Y: np.ndarray) -> None:
         """Every month at once with exposure from the observed series (after :meth:`init`).
 
-        ``Y`` ``(N_ACC, n_runs, n_years)`` receives the annual values of the accumulators
+        ``Y`` ``(N_ACC, n_years, n_runs)`` receives the annual values of the accumulators
         :data:`~fentsim.model.demand_kernel.ACC` (levels already averaged); see
         :meth:`recorded` for which output each row is.
         """
         shared, per_run, index = lever_arrays(plan, self.clock.n_months)
         demand_run(
-            self.X, self.P, shared, per_run, index, self.inputs, self.cost_codes,
-            self.cost_units, Y,
+            self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights, Y,
         )  # fmt: skip
 
     def recorded(self, observed: bool = False) -> list[tuple[str, int]]:

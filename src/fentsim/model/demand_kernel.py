@@ -22,8 +22,9 @@ import numpy as np
 from numba import njit, prange
 
 from .clock import DT
-from .flows import leave_scale
+from .flows import leave_fraction, leave_scale
 from .inputs import NALOXONE_GROWTH_YEARS, ObservedInputs
+from .vmath import vexp, vmax, vmin
 
 PARAMS: tuple[str, ...] = (
     "rx_misuse_quit_rate", "rx_oud_rate", "rx_to_illicit_rate", "rx_oud_to_illicit_rate",
@@ -66,7 +67,7 @@ INPUTS: tuple[str, ...] = (
     "rx_initiation", "rx_initiation_base", "rx_initiation_past", "naloxone_kits",
     "naloxone_past_capped", "methadone", "bup_patients", "xr_naltrexone", "moud_past",
     "pandemic_past", "fentanyl_share", "fentanyl_share_last", "fentanyl_past", "potency",
-    "log_potency",
+    "log_potency", "pandemic_on", "moud_growing", "rx_projected", "share_projected",
 )  # fmt: skip
 
 #: annual accumulators of a run: flows (monthly amounts summed), levels (monthly values summed,
@@ -104,13 +105,19 @@ COST_SIGNALS: tuple[str, ...] = (
 (_M, _R, _U, _H, _TR, _TH, _QR, _QH, _SS, _K, _MEM, _CIN, _COUT, _T_PAN, _T_CAP, _T_RX,
  _T_F) = range(len(STATE))  # fmt: skip
 (_I_RX, _I_RX_BASE, _I_RX_PAST, _I_KITS, _I_KITS_PAST, _I_MMT, _I_BUP, _I_XR, _I_MOUD_PAST,
- _I_PAN, _I_FSHARE, _I_FLAST, _I_FPAST, _I_POT, _I_LOGPOT) = range(len(INPUTS))  # fmt: skip
+ _I_PAN, _I_FSHARE, _I_FLAST, _I_FPAST, _I_POT, _I_LOGPOT, _I_PAN_ON, _I_MOUD_ON, _I_RX_ON,
+ _I_F_ON) = range(len(INPUTS))  # fmt: skip
 (_A_D, _A_DRX, _A_DH, _A_DS, _A_OD, _A_REV, _A_OTHER, _A_INIT, _A_ENTRY, _A_KITS,
  _A_CAP, _A_HAND, _A_M, _A_R, _A_U, _A_H, _A_MOUD, _A_OUD, _A_REM, _A_TOTAL, _A_FSHARE, _A_POT,
  _A_COST) = range(len(FLOWS) + len(LEVELS) + 1)  # fmt: skip
 N_ACC = len(ACC)
 _LEVEL0, _LEVEL1 = len(FLOWS), len(FLOWS) + len(LEVELS)  # accumulator rows that are levels
 N_LEVERS = len(LEVERS)
+N_INPUTS = len(INPUTS)
+#: rows of a month matrix (:func:`month_rows`): lever levels, observed inputs, cost weights
+_U_LV, _U_IN, _U_CW = 0, N_LEVERS, N_LEVERS + N_INPUTS
+U_ROWS = _U_CW + 4 * N_LEVERS
+assert N_LEVERS == 7, "demand_month charges each lever on its own line"
 
 KITS_PER_MILLION = 1e6  # the naloxone lever is in millions of kits per year
 #: perceived risk: illicit initiation is scaled by exp(-sensitivity × recent deaths / this scale)
@@ -137,6 +144,39 @@ def derived(P: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.column_stack([P, *cols]))
 
 
+def cost_weights(codes: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """The kernel's cost weights ``(len(LEVERS), 4)`` from each lever's cost signal code (an index
+    into :data:`COST_SIGNALS`) and units per level.
+
+    A month adds ``w[k, 0] × patients added + level_k × (w[k, 1] × people in MOUD + w[k, 2] ×
+    illicit users + w[k, 3] × people in remission)`` to lever ``k``'s costed quantity.
+
+    Example:
+        >>> cost_weights(np.array([0, 1, 3]), np.array([1.0, 1.0, 0.5]))[1:, :3].tolist()
+        [[0.08333333333333333, 0.0, 0.0], [0.0, 0.0, 0.041666666666666664]]
+    """
+    w = np.zeros((len(codes), 4))
+    for k, code in enumerate(codes):
+        if code:
+            w[k, code - 1] = units[k] * DT
+    return w
+
+
+def month_rows(levels: np.ndarray, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """What :func:`demand_month` reads besides parameters and state, as ``(U_ROWS, cols)`` rows:
+    lever levels ``(len(LEVERS), cols)``, observed inputs ``(len(INPUTS), cols)`` and the
+    :func:`cost_weights` (the same in every column). Columns are months or runs.
+
+    Example:
+        >>> u = month_rows(np.zeros((7, 2)), np.ones((len(INPUTS), 2)), np.full((7, 4), 0.5))
+        >>> u.shape == (U_ROWS, 2), u[7, 1], u[-1, 0]
+        (True, 1.0, 0.5)
+    """
+    cols = levels.shape[1]
+    cw = np.broadcast_to(weights.reshape(-1, 1), (weights.size, cols))
+    return np.ascontiguousarray(np.vstack([levels, inputs, cw]))
+
+
 def input_matrix(inp: ObservedInputs) -> np.ndarray:
     """The observed inputs as a ``(n_months, len(INPUTS))`` matrix (one row per month)."""
     n = inp.rx_initiation.shape[0]
@@ -156,131 +196,178 @@ def input_matrix(inp: ObservedInputs) -> np.ndarray:
         "fentanyl_past": inp.fentanyl_past,
         "potency": inp.potency,
         "log_potency": np.log(inp.potency),
+        # 1.0 in the months an exponential trend runs (see TRENDS), else 0.0
+        "pandemic_on": inp.pandemic_past >= 0.0,
+        "moud_growing": inp.moud_past > 0.0,
+        "rx_projected": inp.rx_initiation_past > 0.0,
+        "share_projected": inp.fentanyl_past > 0.0,
     }
     return np.ascontiguousarray(np.column_stack([cols[k] for k in INPUTS]).astype(float))
 
 
-@njit(cache=True, inline="always")
-def _trend(x, col, rate, past, step) -> float:
-    """``exp(rate × past)`` for a ``past`` that grows by ``DT`` a month once positive.
+#: the exponential trends of :data:`STATE`: (state column, input column of the time since the
+#: trend started, input column that is 1.0 in the months it runs)
+TRENDS: tuple[tuple[int, int, int], ...] = (
+    (_T_PAN, _I_PAN, _I_PAN_ON), (_T_CAP, _I_MOUD_PAST, _I_MOUD_ON), (_T_RX, _I_RX_PAST, _I_RX_ON),
+    (_T_F, _I_FPAST, _I_F_ON),
+)  # fmt: skip
 
-    The first value is computed, later ones by the recurrence ``× step`` (``step = exp(rate × DT)``),
-    kept in the run's state column ``col`` (0 until the trend starts): one multiplication a month
-    instead of an exponential.
+
+def trend_seeds(P: np.ndarray, IN: np.ndarray) -> np.ndarray:
+    """Initial values ``(n, len(TRENDS))`` of the trend columns of the state for inputs ``IN``.
+
+    A trend is ``exp(rate × past)``; the kernel advances it by ``× exp(rate × DT)`` in each month
+    it runs (:func:`_trend`), so it starts one step before its value in the first such month.
     """
-    v = x[col]
-    v = math.exp(rate * past) if v == 0.0 else v * step
-    x[col] = v
+    rates = (-1.0 / P[:, _PAN_DECAY], P[:, _CAP_GROWTH], P[:, _RX_TREND], -1.0 / P[:, _F_TAU])
+    seeds = np.ones((P.shape[0], len(TRENDS)))
+    for j, (_, col, on) in enumerate(TRENDS):
+        running = np.flatnonzero(IN[:, on])
+        if running.size:
+            seeds[:, j] = np.exp(rates[j] * (IN[running[0], col] - DT))
+    return seeds
+
+
+@njit(cache=True, inline="always")
+def _pick(on, a, b) -> float:
+    """``a`` if ``on`` is 1.0, ``b`` if it is 0.0, by arithmetic: loops that use it have no branch."""
+    return on * a + (1.0 - on) * b
+
+
+@njit(cache=True, inline="always")
+def _trend(x, col, j, on, step) -> float:
+    """The trend in state column ``col`` of run ``j``, advanced by ``× step`` if ``on`` is 1.0
+    (no branch, no exponential: the start values come from :func:`trend_seeds`)."""
+    v = x[col, j] * _pick(on, step, 1.0)
+    x[col, j] = v
     return v
 
 
 @njit(cache=True, inline="always")
-def observed_share(p, x, xin) -> float:
+def observed_share(p, x, j, u, col) -> float:
     """The fentanyl share of the illicit opioid supply in the observed mode: NFLIS, then a trend
     towards ``fentanyl_share_ceiling`` (:func:`~fentsim.model.inputs.trend_share`)."""
-    past = xin[_I_FPAST]
-    if past <= 0.0:
-        return xin[_I_FSHARE]
-    ceil = p[_F_CEIL]
-    return ceil - (ceil - xin[_I_FLAST]) * _trend(x, _T_F, -1.0 / p[_F_TAU], past, p[_F_STEP])
+    on = u[_U_IN + _I_F_ON, col]
+    ceil = p[_F_CEIL, j]
+    trend = ceil - (ceil - u[_U_IN + _I_FLAST, col]) * _trend(x, _T_F, j, on, p[_F_STEP, j])
+    return _pick(on, trend, u[_U_IN + _I_FSHARE, col])
 
 
 @njit(cache=True, inline="always")
-def demand_month(p, x, lv, xin, f, pot, log_pot, risk_supply, cmap, cunit, acc):
-    """Advance run state ``x`` one month; add the month's outputs to ``acc``.
+def _cost(acc, j, k, u, col, added, in_moud, illicit_users, remission) -> None:
+    """Add a month of lever ``k``'s costed quantity to run ``j``'s accumulator."""
+    acc[_A_COST + k, j] += u[_U_CW + 4 * k + 0, col] * added + u[_U_LV + k, col] * (
+        u[_U_CW + 4 * k + 1, col] * in_moud
+        + u[_U_CW + 4 * k + 2, col] * illicit_users
+        + u[_U_CW + 4 * k + 3, col] * remission
+    )
 
-    ``p``: parameter row (:data:`PARAMS` + :data:`DERIVED`); ``lv``: lever levels
-    (:data:`LEVERS`); ``xin``: the month's observed inputs; ``f``, ``pot``, ``risk_supply``: the
-    fentanyl share, potency (and its log) and supply-driven overdose-risk multiplier this month; ``cmap``,
-    ``cunit``: each lever's cost signal code and units per level. Returns
+
+@njit(cache=True, inline="always")
+def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
+    """Advance run ``j`` one month; add the month's outputs to its accumulators.
+
+    ``p`` ``(N_P, runs)``: parameters (:data:`PARAMS` + :data:`DERIVED`); ``x``
+    ``(len(STATE), runs)``: run states; ``acc`` ``(N_ACC, runs)``: annual accumulators — runs are
+    columns, so a loop over ``j`` reads and writes contiguous memory and compiles to SIMD code (the
+    month has no branch that depends on the run and no library call). ``u[:, col]``: the run's
+    month rows (:func:`month_rows`: lever levels, observed inputs, cost weights); ``f``, ``pot``,
+    ``risk_supply``: the fentanyl share, potency (and its log) and supply-driven overdose-risk
+    multiplier this month. Returns
     ``(moud_entries, moud_patients_added)`` for the signals of :func:`demand_step`.
     """
-    M, R, U, H, TR, TH, QR, QH, SS = x[_M], x[_R], x[_U], x[_H], x[_TR], x[_TH], x[_QR], x[_QH], x[_SS]  # fmt: skip
-    naloxone, access, retention = lv[0], lv[1], lv[2]
-    checking_cov, limits, prevention_cov, recovery_cov = lv[3], lv[4], lv[5], lv[6]
+    M, R, U, H, TR, TH = x[_M, j], x[_R, j], x[_U, j], x[_H, j], x[_TR, j], x[_TH, j]
+    QR, QH, SS = x[_QR, j], x[_QH, j], x[_SS, j]
+    naloxone, access, retention = u[_U_LV + 0, col], u[_U_LV + 1, col], u[_U_LV + 2, col]
+    checking_cov, limits, prevention_cov, recovery_cov = (
+        u[_U_LV + 3, col],
+        u[_U_LV + 4, col],
+        u[_U_LV + 5, col],
+        u[_U_LV + 6, col],
+    )
 
     # the pandemic's disruption of drug markets and services, from March 2020
-    since = xin[_I_PAN]
-    if since >= 0.0:
-        risk_supply *= 1.0 + p[_PAN_EFF] * _trend(
-            x, _T_PAN, -1.0 / p[_PAN_DECAY], since, p[_PAN_STEP]
-        )
+    pandemic = u[_U_IN + _I_PAN_ON, col]
+    risk_supply *= 1.0 + pandemic * p[_PAN_EFF, j] * _trend(x, _T_PAN, j, pandemic, p[_PAN_STEP, j])
 
     # naloxone chain
-    kits_dist = xin[_I_KITS] + p[_NAL_GROWTH] * xin[_I_KITS_PAST] + naloxone * KITS_PER_MILLION
-    kits = x[_K] * p[_KIT_DECAY] + kits_dist * p[_KIT_IN]
-    x[_K] = kits
+    kits_dist = (
+        u[_U_IN + _I_KITS, col]
+        + p[_NAL_GROWTH, j] * u[_U_IN + _I_KITS_PAST, col]
+        + naloxone * KITS_PER_MILLION
+    )
+    kits = x[_K, j] * p[_KIT_DECAY, j] + kits_dist * p[_KIT_IN, j]
+    x[_K, j] = kits
     at_risk = R + U + H
-    on_hand = -math.expm1(-p[_NAL_CARRY] * kits / max(at_risk, 1.0))
-    rescue = p[_RESCUE] * on_hand
+    on_hand = leave_fraction(p[_NAL_CARRY, j] * kits / vmax(at_risk, 1.0))
+    rescue = p[_RESCUE, j] * on_hand
     gate = 1.0 - rescue
 
     # overdose incidence and case fatality
-    fent_mult = p[_FENT_MULT]
-    cfr_f = p[_CFR_F] if pot == 1.0 else min(p[_CFR_F] * math.exp(p[_POT_EL] * log_pot), 1.0)
-    risk = risk_supply * (1.0 - checking_cov * p[_DC_EFF])
-    od_h = p[_OD_H] * (1.0 - f) * risk
-    od_f = p[_OD_H] * f * fent_mult * risk
-    fx = p[_RX_FENT] * f
+    fent_mult = p[_FENT_MULT, j]
+    cfr_f = vmin(p[_CFR_F, j] * vexp(p[_POT_EL, j] * log_pot), 1.0)
+    risk = risk_supply * (1.0 - checking_cov * p[_DC_EFF, j])
+    od_h = p[_OD_H, j] * (1.0 - f) * risk
+    od_f = p[_OD_H, j] * f * fent_mult * risk
+    fx = p[_RX_FENT, j] * f
     mix_rx = (1.0 - fx) * risk_supply
     mix_f = fx * fent_mult * risk_supply
-    d_h = od_h * p[_CFR_H] * gate
+    d_h = od_h * p[_CFR_H, j] * gate
     d_f = od_f * cfr_f * gate
-    rel_u = p[_OD_U_REL]
-    d_rx_M = p[_OD_M] * mix_rx * p[_CFR_RX] * gate
-    d_rxf_M = p[_OD_M] * mix_f * cfr_f * gate
-    d_rx_R = p[_OD_R] * mix_rx * p[_CFR_RX] * gate
-    d_rxf_R = p[_OD_R] * mix_f * cfr_f * gate
-    moud = p[_MOUD_OD]
-    non_od = p[_NON_OD]
-    non_od_moud = p[_NON_OD_MOUD]
+    rel_u = p[_OD_U_REL, j]
+    d_rx_M = p[_OD_M, j] * mix_rx * p[_CFR_RX, j] * gate
+    d_rxf_M = p[_OD_M, j] * mix_f * cfr_f * gate
+    d_rx_R = p[_OD_R, j] * mix_rx * p[_CFR_RX, j] * gate
+    d_rxf_R = p[_OD_R, j] * mix_f * cfr_f * gate
+    moud = p[_MOUD_OD, j]
+    non_od = p[_NON_OD, j]
+    non_od_moud = p[_NON_OD_MOUD, j]
 
     # treatment entry, limited by free capacity
-    base_capacity = xin[_I_MMT] + p[_BUP_FRAC] * xin[_I_BUP] + xin[_I_XR]
-    moud_past = xin[_I_MOUD_PAST]
-    if moud_past > 0.0:
-        base_capacity *= _trend(x, _T_CAP, p[_CAP_GROWTH], moud_past, p[_CAP_STEP])
+    base_capacity = (
+        u[_U_IN + _I_MMT, col] + p[_BUP_FRAC, j] * u[_U_IN + _I_BUP, col] + u[_U_IN + _I_XR, col]
+    )
+    growing = u[_U_IN + _I_MOUD_ON, col]
+    base_capacity *= _pick(growing, _trend(x, _T_CAP, j, growing, p[_CAP_STEP, j]), 1.0)
     capacity = base_capacity * (1.0 + access)
-    free = max(capacity - TR - TH, 0.0)
+    free = vmax(capacity - TR - TH, 0.0)
     oud = R + H
-    entry = min(p[_SEEK] * oud * DT, free)
-    treat = entry / max(oud, 1.0) / DT
+    entry = vmin(p[_SEEK, j] * oud * DT, free)
+    treat = entry / vmax(oud, 1.0) / DT
 
     # initiation
-    prev_gate = 1.0 - prevention_cov * p[_PREV_EFF]
-    rx_past = xin[_I_RX_PAST]
-    if rx_past > 0.0:
-        rx_init = xin[_I_RX_BASE] * _trend(x, _T_RX, p[_RX_TREND], rx_past, p[_RX_STEP])
-    else:
-        rx_init = xin[_I_RX]
+    prev_gate = 1.0 - prevention_cov * p[_PREV_EFF, j]
+    projected = u[_U_IN + _I_RX_ON, col]
+    rx_trend = u[_U_IN + _I_RX_BASE, col] * _trend(x, _T_RX, j, projected, p[_RX_STEP, j])
+    rx_init = _pick(projected, rx_trend, u[_U_IN + _I_RX, col])
     init_rx = rx_init * (1.0 - limits) * prev_gate * DT
     # perceived risk (SOURCE): recent overdose deaths deter initiation of illicit opioids
-    deterrence = math.exp(-p[_RISK_SENS] * x[_MEM] / RISK_DEATHS_SCALE)
-    init_ill = p[_ILL_INIT] * prev_gate * deterrence * DT
-    subst = 1.0 + limits * p[_RX_SUBST]
+    deterrence = vexp(-p[_RISK_SENS, j] * x[_MEM, j] * (1.0 / RISK_DEATHS_SCALE))
+    init_ill = p[_ILL_INIT, j] * prev_gate * deterrence * DT
+    subst = 1.0 + limits * p[_RX_SUBST, j]
 
     # MOUD exits: completion (to remission) and dropout (back to OUD); retention cuts dropout
-    complete = p[_COMPLETE]
-    dropout = p[_DROPOUT] * (1.0 - retention)
-    relapse = p[_RELAPSE] * (1.0 - recovery_cov * p[_REC_EFF])
-    relapse_rx = relapse * p[_RELAPSE_RX]
-    stab = p[_STAB]
+    complete = p[_COMPLETE, j]
+    dropout = p[_DROPOUT, j] * (1.0 - retention)
+    relapse = p[_RELAPSE, j] * (1.0 - recovery_cov * p[_REC_EFF, j])
+    relapse_rx = relapse * p[_RELAPSE_RX, j]
+    stab = p[_STAB, j]
 
     # competing-risk outflows
-    r1, r2, r3 = p[_QUIT_M], p[_RX_OUD], p[_RX_ILL] * subst * deterrence
+    r1, r2, r3 = p[_QUIT_M, j], p[_RX_OUD, j], p[_RX_ILL, j] * subst * deterrence
     k = leave_scale(M, r1 + r2 + r3 + d_rx_M + d_rxf_M, DT)
     m_quit, m_to_r, m_to_u, m_d_rx, m_d_f = k * r1, k * r2, k * r3, k * d_rx_M, k * d_rxf_M
 
-    r1, r2 = p[_RXOUD_ILL] * subst, p[_REM_R]
+    r1, r2 = p[_RXOUD_ILL, j] * subst, p[_REM_R, j]
     k = leave_scale(R, r1 + r2 + treat + d_rx_R + d_rxf_R + non_od, DT)
     r_to_h, r_rem, r_treat = k * r1, k * r2, k * treat
     r_d_rx, r_d_f, r_other = k * d_rx_R, k * d_rxf_R, k * non_od
 
-    r1, r2 = p[_QUIT_U], p[_ILL_OUD]
+    r1, r2 = p[_QUIT_U, j], p[_ILL_OUD, j]
     k = leave_scale(U, r1 + r2 + (d_h + d_f) * rel_u, DT)
     u_quit, u_to_h, u_d_h, u_d_f = k * r1, k * r2, k * d_h * rel_u, k * d_f * rel_u
 
-    r1 = p[_REM_H]
+    r1 = p[_REM_H, j]
     k = leave_scale(H, r1 + treat + d_h + d_f + non_od, DT)
     h_rem, h_treat, h_d_h, h_d_f, h_other = k * r1, k * treat, k * d_h, k * d_f, k * non_od
 
@@ -296,10 +383,10 @@ def demand_month(p, x, lv, xin, f, pot, log_pot, risk_supply, cmap, cunit, acc):
     qr_relapse, qr_stable = k * relapse_rx, k * stab
     k = leave_scale(QH, relapse + stab, DT)
     qh_relapse, qh_stable = k * relapse, k * stab
-    s_relapse = leave_scale(SS, p[_STAB_RELAPSE], DT) * p[_STAB_RELAPSE]
+    s_relapse = leave_scale(SS, p[_STAB_RELAPSE, j], DT) * p[_STAB_RELAPSE, j]
 
     # overdoses (fatal + non-fatal) this month, from the stocks at the start of the month
-    ods = ((M * p[_OD_M] + (R + TR * moud) * p[_OD_R]) * (mix_rx + mix_f)
+    ods = ((M * p[_OD_M, j] + (R + TR * moud) * p[_OD_R, j]) * (mix_rx + mix_f)
            + (U * rel_u + H + TH * moud) * (od_h + od_f)) * DT  # fmt: skip
 
     M = M + init_rx - m_quit - m_to_r - m_to_u - m_d_rx - m_d_f
@@ -312,121 +399,152 @@ def demand_month(p, x, lv, xin, f, pot, log_pot, risk_supply, cmap, cunit, acc):
     QR = QR + r_rem + tr_done - qr_relapse - qr_stable
     QH = QH + h_rem + th_done - qh_relapse - qh_stable
     SS = SS + qr_stable + qh_stable - s_relapse
-    x[_M], x[_R], x[_U], x[_H], x[_TR], x[_TH], x[_QR], x[_QH], x[_SS] = M, R, U, H, TR, TH, QR, QH, SS  # fmt: skip
+    x[_M, j], x[_R, j], x[_U, j], x[_H, j], x[_TR, j], x[_TH, j] = M, R, U, H, TR, TH
+    x[_QR, j], x[_QH, j], x[_SS, j] = QR, QH, SS
 
     # deaths by exclusive category
     rx_all = m_d_rx + r_d_rx + tr_d_rx
-    syn = p[_RX_SYN]
+    syn = p[_RX_SYN, j]
     deaths_rx = rx_all * (1.0 - syn)
     deaths_h = u_d_h + h_d_h + th_d_h
     deaths_s = rx_all * syn + m_d_f + r_d_f + tr_d_f + u_d_f + h_d_f + th_d_f
     deaths = deaths_rx + deaths_h + deaths_s
     other = r_other + h_other + tr_other + th_other
-    x[_MEM] += (deaths / DT - x[_MEM]) * p[_MEM_W]
+    x[_MEM, j] += (deaths / DT - x[_MEM, j]) * p[_MEM_W, j]
     initiations = init_rx + init_ill
-    x[_CIN] += initiations
-    x[_COUT] += m_quit + u_quit + deaths + other
+    x[_CIN, j] += initiations
+    x[_COUT, j] += m_quit + u_quit + deaths + other
 
     # annual accumulators: flows
     entries = r_treat + h_treat
-    acc[_A_D] += deaths
-    acc[_A_DRX] += deaths_rx
-    acc[_A_DH] += deaths_h
-    acc[_A_DS] += deaths_s
-    acc[_A_OD] += max(ods - deaths, 0.0)
-    acc[_A_REV] += deaths * rescue / max(gate, 1e-12)
-    acc[_A_OTHER] += other
-    acc[_A_INIT] += initiations
-    acc[_A_ENTRY] += entries
-    acc[_A_KITS] += kits_dist * DT
+    acc[_A_D, j] += deaths
+    acc[_A_DRX, j] += deaths_rx
+    acc[_A_DH, j] += deaths_h
+    acc[_A_DS, j] += deaths_s
+    acc[_A_OD, j] += vmax(ods - deaths, 0.0)
+    acc[_A_REV, j] += deaths * rescue / vmax(gate, 1e-12)
+    acc[_A_OTHER, j] += other
+    acc[_A_INIT, j] += initiations
+    acc[_A_ENTRY, j] += entries
+    acc[_A_KITS, j] += kits_dist * DT
     # levels (at the end of the month)
     in_moud = TR + TH
     remission = QR + QH + SS
     illicit_users = U + H + TH
-    acc[_A_CAP] += capacity
-    acc[_A_HAND] += on_hand
-    acc[_A_M] += M
-    acc[_A_R] += R
-    acc[_A_U] += U
-    acc[_A_H] += H
-    acc[_A_MOUD] += in_moud
-    acc[_A_OUD] += R + H + in_moud
-    acc[_A_REM] += remission
-    acc[_A_TOTAL] += M + R + U + H + in_moud + remission
+    acc[_A_CAP, j] += capacity
+    acc[_A_HAND, j] += on_hand
+    acc[_A_M, j] += M
+    acc[_A_R, j] += R
+    acc[_A_U, j] += U
+    acc[_A_H, j] += H
+    acc[_A_MOUD, j] += in_moud
+    acc[_A_OUD, j] += R + H + in_moud
+    acc[_A_REM, j] += remission
+    acc[_A_TOTAL, j] += M + R + U + H + in_moud + remission
     # costed quantities: patients above the capacity without the lever, or level × people covered
-    added = max(in_moud - base_capacity, 0.0)
-    for j in range(N_LEVERS):
-        code = cmap[j]
-        if code == 0:
-            continue
-        if code == 1:
-            q = added
-        elif code == 2:
-            q = lv[j] * in_moud
-        elif code == 3:
-            q = lv[j] * illicit_users
-        else:
-            q = lv[j] * remission
-        acc[_A_COST + j] += q * cunit[j] * DT
+    added = vmax(in_moud - base_capacity, 0.0)
+    # one line per lever, not a loop: the month must stay a single loop body to vectorise
+    _cost(acc, j, 0, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 1, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 2, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 3, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 4, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 5, u, col, added, in_moud, illicit_users, remission)
+    _cost(acc, j, 6, u, col, added, in_moud, illicit_users, remission)
     return entries, added
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def demand_step(X, P, L, xin, f_arr, pot_arr, risk_arr, cmap, cunit, A, SIG):
+@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
+def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG):
     """Advance every run one month (coupled mode).
 
-    ``X`` (n, len(STATE)) run states; ``P`` (n, N_P); ``L`` (n, len(LEVERS)); ``xin`` the month's
-    inputs; ``f_arr``, ``pot_arr``, ``risk_arr`` (n,) exposure from the market; ``A``
-    (n, N_ACC) annual accumulators; ``SIG`` (len(SIGNALS), n) receives the published signals.
+    ``X`` (n, len(STATE)) run states; ``P`` (n, N_P); ``U`` (U_ROWS, n) the month's rows
+    (:func:`month_rows`) of each run; ``f_arr``, ``pot_arr``, ``risk_arr`` (n,) exposure from the
+    market; ``A`` (n, N_ACC) annual accumulators; ``SIG`` (len(SIGNALS), n) receives the published
+    signals.
     """
     n = X.shape[0]
+    XT, PT, AT = X.T, P.T, A.T
     for i in prange(n):
-        x = X[i]
         pot = pot_arr[i]
         log_pot = math.log(pot) if pot != 1.0 else 0.0
-        entries, added = demand_month(
-            P[i], x, L[i], xin, f_arr[i], pot, log_pot, risk_arr[i], cmap, cunit, A[i]
-        )
-        SIG[0, i] = x[_U] + x[_H] + x[_TH]
-        SIG[1, i] = x[_H]
-        SIG[2, i] = x[_TR] + x[_TH]
+        entries, added = demand_month(PT, XT, i, U, i, f_arr[i], pot, log_pot, risk_arr[i], AT)
+        SIG[0, i] = X[i, _U] + X[i, _H] + X[i, _TH]
+        SIG[1, i] = X[i, _H]
+        SIG[2, i] = X[i, _TR] + X[i, _TH]
         SIG[3, i] = entries
-        SIG[4, i] = x[_QR] + x[_QH] + x[_SS]
+        SIG[4, i] = X[i, _QR] + X[i, _QH] + X[i, _SS]
         SIG[5, i] = added
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def demand_run(X, P, LS, LR, lmap, IN, cmap, cunit, Y):
+#: runs advanced together by :func:`demand_run`: a multiple of the SIMD width, small enough for
+#: the lanes' parameters, states and accumulators to stay in the L1 cache
+LANES = 16
+N_STATE = len(STATE)
+# rows of a block's array in demand_run: parameters, state, accumulators, month rows
+_X0 = N_P
+_A0 = _X0 + N_STATE
+_U0 = _A0 + N_ACC
+_BLOCK_ROWS = _U0 + U_ROWS
+
+
+@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
+def demand_run(X, P, LS, LR, lmap, IN, cw, Y):
     """Run every month for every run with observed exposure (the ``observed`` mode).
 
     ``LS`` (n_months, len(LEVERS)) lever levels shared by all runs; ``LR`` (k, n_months, n) the
     levels of the ``k`` levers that vary by run, ``lmap[j]`` their row (−1: shared); ``IN``
-    (n_months, len(INPUTS)); ``Y`` (N_ACC, n, n_years) receives the annual values: flows summed,
-    levels averaged over the year's months.
+    (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (N_ACC, n_years, n) receives
+    the annual values: flows summed, levels averaged over the year's months. Runs go in blocks of
+    :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block.
     """
     n = X.shape[0]
     n_months = IN.shape[0]
     per_run = LR.shape[0] > 0
-    for i in prange(n):
-        x = X[i]
-        p = P[i]
-        lv = np.empty(N_LEVERS)
-        acc = np.zeros(N_ACC)
+    for b in prange((n + LANES - 1) // LANES):
+        i0 = b * LANES
+        nl = min(LANES, n - i0)
+        # one array for everything the block's month loop touches: its row slices keep constant
+        # strides, so the compiler sees that they cannot overlap and needs no run-time checks
+        block = np.zeros((_BLOCK_ROWS, LANES))
+        p, x, acc, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:]
+        # a short last block repeats its last run: every block runs all LANES columns
+        for j in range(LANES):
+            i = i0 + min(j, nl - 1)
+            for k in range(N_P):
+                p[k, j] = P[i, k]
+            for k in range(N_STATE):
+                x[k, j] = X[i, k]
+            for k in range(4 * N_LEVERS):
+                u[_U_CW + k, j] = cw[k // 4, k % 4]
         for m in range(n_months):
-            if per_run:
-                for j in range(N_LEVERS):
-                    r = lmap[j]
-                    lv[j] = LS[m, j] if r < 0 else LR[r, m, i]
-            else:
-                lv = LS[m]
-            xin = IN[m]
-            f = observed_share(p, x, xin)
-            pot = xin[_I_POT]
-            demand_month(p, x, lv, xin, f, pot, xin[_I_LOGPOT], 1.0, cmap, cunit, acc)
-            acc[_A_FSHARE] += f
-            acc[_A_POT] += pot
+            for k in range(N_LEVERS):
+                r = lmap[k]
+                if per_run and r >= 0:
+                    for j in range(LANES):
+                        u[_U_LV + k, j] = LR[r, m, i0 + min(j, nl - 1)]
+                else:
+                    level = LS[m, k]
+                    for j in range(LANES):
+                        u[_U_LV + k, j] = level
+            for k in range(N_INPUTS):
+                v = IN[m, k]
+                for j in range(LANES):
+                    u[_U_IN + k, j] = v
+            pot, log_pot = IN[m, _I_POT], IN[m, _I_LOGPOT]
+            for j in range(LANES):
+                f = observed_share(p, x, j, u, j)
+                demand_month(p, x, j, u, j, f, pot, log_pot, 1.0, acc)
+                acc[_A_FSHARE, j] += f
+                acc[_A_POT, j] += pot
             if m % 12 == 11:
                 y = m // 12
                 for k in range(N_ACC):
-                    Y[k, i, y] = acc[k] * (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else acc[k]
-                    acc[k] = 0.0
+                    scale = (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else 1.0
+                    for j in range(nl):
+                        Y[k, y, i0 + j] = acc[k, j] * scale
+                    for j in range(LANES):
+                        acc[k, j] = 0.0
+        for j in range(nl):
+            for k in range(N_STATE):
+                X[i0 + j, k] = x[k, j]

@@ -14,31 +14,24 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
-#: below this exponent the Taylor series of 1 - exp(-x) (to x^9) is used: relative error < 3e-10
-TAYLOR_LIMIT = 0.5
+from .vmath import vexp, vmax
+
+#: the smallest divisor of :func:`leave_fraction_per_hazard`
+TINY = 1e-300
 
 
 @njit(cache=True, inline="always")
 def leave_fraction_per_hazard(x: float) -> float:
-    """``(1 − exp(−x)) / x`` for ``x ≥ 0`` (1 at 0): a nested Taylor series for small ``x``
-    (no division, cheaper than libm), ``−expm1(−x) / x`` above :data:`TAYLOR_LIMIT`."""
-    if x < TAYLOR_LIMIT:
-        return 1.0 - x * (1.0 / 2.0) * (
-            1.0 - x * (1.0 / 3.0) * (
-                1.0 - x * (1.0 / 4.0) * (
-                    1.0 - x * (1.0 / 5.0) * (
-                        1.0 - x * (1.0 / 6.0) * (
-                            1.0 - x * (1.0 / 7.0) * (1.0 - x * (1.0 / 8.0) * (1.0 - x * (1.0 / 9.0)))
-                        )
-                    )
-                )
-            )
-        )  # fmt: skip
-    return -math.expm1(-x) / x
+    """``(1 − e^{−x}) / x`` for ``x ≥ 0`` (0 at 0, where the outflow is 0 anyway).
+
+    One formula for every ``x``, with :func:`~fentsim.model.vmath.vexp` and no branch, so loops
+    over runs that call it vectorise. Its relative error is about ``1e-16 / x``: below 1e-11 for
+    the monthly hazards of the models (``x > 1e-5``). Flows are split from one amount, so people
+    are conserved exactly whatever the error, and the amount never exceeds the stock.
+    """
+    return (1.0 - vexp(-x)) / vmax(x, TINY)
 
 
 @njit(cache=True, inline="always")

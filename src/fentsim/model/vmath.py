@@ -1,0 +1,81 @@
+"""Elementary functions that compiled loops can vectorise across runs.
+
+numba calls the C library for ``math.exp``, and LLVM cannot turn a library call into a SIMD
+instruction (numba's SVML path needs an LLVM build that pip's llvmlite is not), so a loop over runs
+that calls ``math.exp`` is computed one run at a time. :func:`vexp` is the textbook replacement:
+Cody–Waite range reduction ``x = n·ln 2 + r`` with ``|r| ≤ ln 2 / 2``, a degree-11 Taylor polynomial
+for ``e^r`` (truncation error < 7e-15) and ``2^n`` assembled in the exponent bits, with no branch,
+so a loop over runs that uses it compiles to AVX2 code handling four runs per instruction.
+
+Example:
+    >>> import math
+    >>> from fentsim.model.vmath import vexp
+    >>> abs(vexp(-3.7) / math.exp(-3.7) - 1.0) < 1e-14
+    True
+    >>> vexp(0.0)
+    1.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core.extending import intrinsic
+
+#: arguments are clamped to this range (``e^±708`` is within float64)
+EXP_LIMIT = 708.0
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split so that n·_LN2_HI is exact for |n| < 2^21
+_LN2_LO = 1.9082149292705877e-10
+#: ``2^52``: adding an integer-valued ``v < 2^52`` to it puts ``v`` in the mantissa bits
+_TWO52 = 4503599627370496.0
+_TWO52_BITS = 0x4330000000000000
+_BIAS = 1023.0
+
+
+@intrinsic
+def _bits(typingctx, x):  # pragma: no cover - compiled
+    """The IEEE-754 bits of a float64 as an int64."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, b):  # pragma: no cover - compiled
+    """The float64 whose IEEE-754 bits are the int64 ``b``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always")
+def vmin(a: float, b: float) -> float:
+    """``min(a, b)`` as a compare-and-select (numba's builtin ``min`` is a call, which stops SIMD)."""
+    return b if b < a else a
+
+
+@njit(cache=True, inline="always")
+def vmax(a: float, b: float) -> float:
+    """``max(a, b)`` as a compare-and-select."""
+    return b if b > a else a
+
+
+@njit(cache=True, inline="always")
+def vexp(x: float) -> float:
+    """``e^x`` without a library call or a branch (relative error < 1e-14 on ``[−708, 708]``)."""
+    x = vmin(vmax(x, -EXP_LIMIT), EXP_LIMIT)
+    n = np.floor(x * _LOG2E + 0.5)  # a float: no float-to-int conversion, which AVX2 lacks
+    r = x - n * _LN2_HI - n * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
+        1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (
+            1.0 / 3628800 + r * (1.0 / 39916800))))))))))
+    )  # fmt: skip
+    # 2^n: the integer n + 1023 read from the mantissa of 2^52 + n + 1023, moved to the exponent
+    scale = _from_bits((_bits(n + (_BIAS + _TWO52)) - _TWO52_BITS) << 52)
+    return p * scale
