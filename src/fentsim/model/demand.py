@@ -206,10 +206,7 @@ class Demand:
         self.S = X[:, : len(STOCKS)]  # the people stocks (a view)
         self.initial_total = self.S.sum(axis=1)
         self.A = np.zeros((n, N_ACC))
-        # the month rows of every run (levels, inputs, cost weights; see month_rows)
-        self.U = month_rows(
-            np.zeros((len(LEVERS), n)), np.zeros((len(INPUTS), n)), self.cost_weights
-        )
+        self.U: np.ndarray | None = None  # the month rows of every run (step builds them)
         self.SIG = np.zeros((len(SIGNALS), n))
         S = self.S
         self.SIG[0] = S[:, _X["U"]] + S[:, _X["H"]] + S[:, _X["TH"]]
@@ -225,11 +222,16 @@ class Demand:
 
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
         n = self.n
+        if self.U is None:  # levels, inputs, cost weights of every run (see month_rows)
+            self.U = month_rows(
+                np.zeros((len(LEVERS), n)), np.zeros((len(INPUTS), n)), self.cost_weights
+            )
+        U = self.U
         for j, lever in enumerate(LEVERS):
-            self.U[j] = plan.level(lever, m)
-        self.U[len(LEVERS) : len(LEVERS) + len(INPUTS)] = self.inputs[m][:, None]
+            U[j] = plan.level(lever, m)
+        U[len(LEVERS) : len(LEVERS) + len(INPUTS)] = self.inputs[m][:, None]
         demand_step(
-            self.X, self.P, self.U,
+            self.X, self.P, U,
             np.broadcast_to(np.asarray(ctx["fentanyl_share"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["potency"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["od_risk_supply"], dtype=float), (n,)),
@@ -246,13 +248,15 @@ class Demand:
     def run_observed(self, plan: PolicyPlan, Y: np.ndarray) -> None:
         """Every month at once with exposure from the observed series (after :meth:`init`).
 
-        ``Y`` ``(N_ACC, n_years, n_runs)`` receives the annual values of the accumulators
-        :data:`~fentsim.model.demand_kernel.ACC` (levels already averaged); see
-        :meth:`recorded` for which output each row is.
+        ``Y`` ``(len(recorded(observed=True)), n_years, n_runs)`` receives the annual values of
+        the outputs :meth:`recorded` lists, in that order (levels already averaged).
         """
         shared, per_run, index = lever_arrays(plan, self.clock.n_months)
+        rows = np.full(N_ACC, -1, dtype=np.int64)
+        for i, (_, k) in enumerate(self.recorded(observed=True)):
+            rows[k] = i
         demand_run(
-            self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights, Y,
+            self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights, rows, Y,
         )  # fmt: skip
 
     def recorded(self, observed: bool = False) -> list[tuple[str, int]]:

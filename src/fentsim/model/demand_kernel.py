@@ -489,13 +489,14 @@ _BLOCK_ROWS = _U0 + U_ROWS
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def demand_run(X, P, LS, LR, lmap, IN, cw, Y):
+def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
     """Run every month for every run with observed exposure (the ``observed`` mode).
 
     ``LS`` (n_months, len(LEVERS)) lever levels shared by all runs; ``LR`` (k, n_months, n) the
     levels of the ``k`` levers that vary by run, ``lmap[j]`` their row (−1: shared); ``IN``
-    (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (N_ACC, n_years, n) receives
-    the annual values: flows summed, levels averaged over the year's months. Runs go in blocks of
+    (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (k, n_years, n) receives the
+    annual values of accumulator ``a`` in row ``rows[a]`` (−1: not recorded): flows summed, levels
+    averaged over the year's months. Runs go in blocks of
     :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block.
     """
     n = X.shape[0]
@@ -518,19 +519,21 @@ def demand_run(X, P, LS, LR, lmap, IN, cw, Y):
             for k in range(4 * N_LEVERS):
                 u[_U_CW + k, j] = cw[k // 4, k % 4]
         for m in range(n_months):
+            # the month's rows: shared values are copied to every column when they change
             for k in range(N_LEVERS):
                 r = lmap[k]
                 if per_run and r >= 0:
                     for j in range(LANES):
                         u[_U_LV + k, j] = LR[r, m, i0 + min(j, nl - 1)]
-                else:
+                elif m == 0 or LS[m, k] != LS[m - 1, k]:
                     level = LS[m, k]
                     for j in range(LANES):
                         u[_U_LV + k, j] = level
             for k in range(N_INPUTS):
-                v = IN[m, k]
-                for j in range(LANES):
-                    u[_U_IN + k, j] = v
+                if m == 0 or IN[m, k] != IN[m - 1, k]:
+                    v = IN[m, k]
+                    for j in range(LANES):
+                        u[_U_IN + k, j] = v
             pot, log_pot = IN[m, _I_POT], IN[m, _I_LOGPOT]
             for j in range(LANES):
                 f = observed_share(p, x, j, u, j)
@@ -541,8 +544,10 @@ def demand_run(X, P, LS, LR, lmap, IN, cw, Y):
                 y = m // 12
                 for k in range(N_ACC):
                     scale = (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else 1.0
-                    for j in range(nl):
-                        Y[k, y, i0 + j] = acc[k, j] * scale
+                    row = rows[k]
+                    if row >= 0:
+                        for j in range(nl):
+                            Y[row, y, i0 + j] = acc[k, j] * scale
                     for j in range(LANES):
                         acc[k, j] = 0.0
         for j in range(nl):

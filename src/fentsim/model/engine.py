@@ -99,23 +99,21 @@ def _observed_run(
     """
     from .costs import Costs
     from .demand import Demand
-    from .demand_kernel import N_ACC
 
     comps = default_components("observed")
     n = params.n
     rec = Recorder(clock, n, [o for c in comps for o in c.outputs])
-    Y = np.zeros((N_ACC, clock.n_years, n))
-    recorded: list[tuple[str, int]] = []
+    recorded = Demand().recorded(observed=True)
+    Y = np.zeros((len(recorded), clock.n_years, n))
     for a in range(0, n, block):
         sl = slice(a, min(a + block, n))
         demand = Demand()
         demand.init(params.take(sl), clock, {})
         demand.run_observed(plan.take(sl), Y[:, :, sl])
-        recorded = demand.recorded(observed=True)
         if progress is not None:
             progress(sl.stop * clock.n_months, n * clock.n_months)
-    for name, k in recorded:
-        rec.attach(name, Y[k].T)  # (n_runs, n_years), a view
+    for i, (name, _) in enumerate(recorded):
+        rec.attach(name, Y[i].T)  # (n_runs, n_years), a view
     ctx: dict[str, np.ndarray] = {}
     for c in comps:
         if isinstance(c, Costs):

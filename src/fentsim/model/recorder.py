@@ -51,12 +51,12 @@ class Recorder:
         self._written: set[str] = set()
         self._final: dict[str, np.ndarray] = {}
         for out in outputs:
-            if out.name in self._data:
+            if out.name in self._kinds:
                 raise ValueError(f"output {out.name!r} is declared twice")
             if not out.internal:
                 self.meta[out.name] = out
             self._kinds[out.name] = out.kind
-            self._data[out.name] = np.zeros((clock.n_years, n))
+        self._data = _zeros(list(self._kinds), clock.n_years, n)
 
     def block(self, runs: slice) -> Recorder:
         """A recorder for the runs ``runs`` (a slice) that writes into this one's arrays."""
@@ -73,11 +73,9 @@ class Recorder:
         new = Recorder.__new__(Recorder)
         new.clock, new.n, new.meta, new._kinds = self.clock, self.n, self.meta, self._kinds
         new._written, new._final = set(self._written), {}
-        new._data = {}
-        for k, v in self._data.items():
-            new._data[k] = np.zeros_like(v)
-            if k in self._written:
-                new._data[k][: through_year + 1] = v[: through_year + 1]
+        new._data = _zeros(list(self._data), self.clock.n_years, self.n)
+        for k in self._written:
+            new._data[k][: through_year + 1] = self._data[k][: through_year + 1]
         return new
 
     def add_rows(self, m: int, acc: np.ndarray, outputs: tuple[Output, ...]) -> None:
@@ -141,3 +139,14 @@ class Recorder:
             out[k] = v.T  # a transposed view (Fortran order): no copy
         self._data = {}  # the arrays now belong to the result
         return out
+
+
+def _zeros(names: list[str], n_years: int, n: int) -> dict[str, np.ndarray]:
+    """A zeroed ``(n_years, n)`` array per name, all views of one allocation.
+
+    One large allocation is mapped fresh from the operating system, whose pages are zero until
+    written, so outputs that are never written (those a kernel attaches whole) cost nothing;
+    separate arrays of a few MB would each be cleared with ``memset``.
+    """
+    block = np.zeros((len(names), n_years, n))
+    return {name: block[i] for i, name in enumerate(names)}
