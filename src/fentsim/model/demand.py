@@ -37,6 +37,7 @@ from ..policy.catalogue import levers as lever_catalogue
 from ..policy.plan import PolicyPlan
 from .clock import Clock
 from .costs import quantity_output
+from .demand_drivers import demand_run, demand_step
 from .demand_kernel import (
     ACC,
     COST_SIGNALS,
@@ -49,8 +50,6 @@ from .demand_kernel import (
     STOCKS,
     TRENDS,
     cost_weights,
-    demand_run,
-    demand_step,
     derived,
     input_matrix,
     month_rows,
@@ -138,7 +137,7 @@ def cost_signal_codes() -> tuple[np.ndarray, np.ndarray]:
 
 
 def lever_arrays(plan: PolicyPlan, n_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A plan's demand levers for :func:`~fentsim.model.demand_kernel.demand_run`.
+    """A plan's demand levers for :func:`~fentsim.model.demand_drivers.demand_run`.
 
     Returns ``(shared, per_run, index)``: levels shared by all runs ``(n_months, len(LEVERS))``,
     levels that vary by run ``(k, n_months, n_runs)``, and each lever's row in ``per_run``

@@ -1,25 +1,20 @@
-"""The compiled epidemic engine: one month of one run, and the two loops that drive it.
+"""The compiled epidemic engine: one month of one run, and the layout of its arrays.
 
 :func:`demand_month` advances one run one month and adds the month's outputs to that run's
-annual accumulators; it is inlined into two compiled drivers:
-
-* :func:`demand_step` — one month for every run (``prange``), used when other components
-  (supply, market, violence) exchange signals with the epidemic every month;
-* :func:`demand_run` — every month for every run in one call, with fentanyl exposure from the
-  observed series (the ``observed`` mode): no Python between months, outputs accumulated in place.
+annual accumulators. It is inlined into the drivers of :mod:`fentsim.model.demand_drivers`
+(one month of every run, or every month of blocks of runs in SIMD) and into the coupled model's
+kernel (:mod:`fentsim.model.coupled_run`).
 
 Runs never interact, so any chunking gives identical results. The equations are documented in
 :mod:`fentsim.model.demand`; parameters arrive as a ``(n_runs, N_P)`` matrix (:data:`PARAMS`
-then the per-run constants of :func:`derived`), lever levels as ``(n_runs, len(LEVERS))`` rows,
-the observed inputs of a month as one row of :func:`input_matrix`.
+then the per-run constants of :func:`derived`), the observed inputs as :func:`input_matrix`,
+lever levels, inputs and cost weights of a month as the rows of :func:`month_rows`.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .clock import DT
 from .flows import leave_fraction, leave_scale
@@ -169,7 +164,7 @@ def month_rows(levels: np.ndarray, inputs: np.ndarray, weights: np.ndarray) -> n
 
     Example:
         >>> u = month_rows(np.zeros((7, 2)), np.ones((len(INPUTS), 2)), np.full((7, 4), 0.5))
-        >>> u.shape == (U_ROWS, 2), u[7, 1], u[-1, 0]
+        >>> u.shape == (U_ROWS, 2), float(u[7, 1]), float(u[-1, 0])
         (True, 1.0, 0.5)
     """
     cols = levels.shape[1]
@@ -274,7 +269,8 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     month rows (:func:`month_rows`: lever levels, observed inputs, cost weights); ``f``, ``pot``,
     ``risk_supply``: the fentanyl share, potency (and its log) and supply-driven overdose-risk
     multiplier this month. Returns
-    ``(moud_entries, moud_patients_added)`` for the signals of :func:`demand_step`.
+    ``(moud_entries, moud_patients_added)`` for the signals of
+    :func:`~fentsim.model.demand_drivers.demand_step`.
     """
     M, R, U, H, TR, TH = x[_M, j], x[_R, j], x[_U, j], x[_H, j], x[_TR, j], x[_TH, j]
     QR, QH, SS = x[_QR, j], x[_QH, j], x[_SS, j]
@@ -452,104 +448,3 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     _cost(acc, j, 5, u, col, added, in_moud, illicit_users, remission)
     _cost(acc, j, 6, u, col, added, in_moud, illicit_users, remission)
     return entries, added
-
-
-@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG):
-    """Advance every run one month (coupled mode).
-
-    ``X`` (n, len(STATE)) run states; ``P`` (n, N_P); ``U`` (U_ROWS, n) the month's rows
-    (:func:`month_rows`) of each run; ``f_arr``, ``pot_arr``, ``risk_arr`` (n,) exposure from the
-    market; ``A`` (n, N_ACC) annual accumulators; ``SIG`` (len(SIGNALS), n) receives the published
-    signals.
-    """
-    n = X.shape[0]
-    XT, PT, AT = X.T, P.T, A.T
-    for i in prange(n):
-        pot = pot_arr[i]
-        log_pot = math.log(pot) if pot != 1.0 else 0.0
-        entries, added = demand_month(PT, XT, i, U, i, f_arr[i], pot, log_pot, risk_arr[i], AT)
-        SIG[0, i] = X[i, _U] + X[i, _H] + X[i, _TH]
-        SIG[1, i] = X[i, _H]
-        SIG[2, i] = X[i, _TR] + X[i, _TH]
-        SIG[3, i] = entries
-        SIG[4, i] = X[i, _QR] + X[i, _QH] + X[i, _SS]
-        SIG[5, i] = added
-
-
-#: runs advanced together by :func:`demand_run`: a multiple of the SIMD width, small enough for
-#: the lanes' parameters, states and accumulators to stay in the L1 cache
-LANES = 16
-N_STATE = len(STATE)
-# rows of a block's array in demand_run: parameters, state, accumulators, month rows
-_X0 = N_P
-_A0 = _X0 + N_STATE
-_U0 = _A0 + N_ACC
-_BLOCK_ROWS = _U0 + U_ROWS
-
-
-@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
-    """Run every month for every run with observed exposure (the ``observed`` mode).
-
-    ``LS`` (n_months, len(LEVERS)) lever levels shared by all runs; ``LR`` (k, n_months, n) the
-    levels of the ``k`` levers that vary by run, ``lmap[j]`` their row (−1: shared); ``IN``
-    (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (k, n_years, n) receives the
-    annual values of accumulator ``a`` in row ``rows[a]`` (−1: not recorded): flows summed, levels
-    averaged over the year's months. Runs go in blocks of
-    :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block.
-    """
-    n = X.shape[0]
-    n_months = IN.shape[0]
-    per_run = LR.shape[0] > 0
-    for b in prange((n + LANES - 1) // LANES):
-        i0 = b * LANES
-        nl = min(LANES, n - i0)
-        # one array for everything the block's month loop touches: its row slices keep constant
-        # strides, so the compiler sees that they cannot overlap and needs no run-time checks
-        block = np.zeros((_BLOCK_ROWS, LANES))
-        p, x, acc, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:]
-        # a short last block repeats its last run: every block runs all LANES columns
-        for j in range(LANES):
-            i = i0 + min(j, nl - 1)
-            for k in range(N_P):
-                p[k, j] = P[i, k]
-            for k in range(N_STATE):
-                x[k, j] = X[i, k]
-            for k in range(4 * N_LEVERS):
-                u[_U_CW + k, j] = cw[k // 4, k % 4]
-        for m in range(n_months):
-            # the month's rows: shared values are copied to every column when they change
-            for k in range(N_LEVERS):
-                r = lmap[k]
-                if per_run and r >= 0:
-                    for j in range(LANES):
-                        u[_U_LV + k, j] = LR[r, m, i0 + min(j, nl - 1)]
-                elif m == 0 or LS[m, k] != LS[m - 1, k]:
-                    level = LS[m, k]
-                    for j in range(LANES):
-                        u[_U_LV + k, j] = level
-            for k in range(N_INPUTS):
-                if m == 0 or IN[m, k] != IN[m - 1, k]:
-                    v = IN[m, k]
-                    for j in range(LANES):
-                        u[_U_IN + k, j] = v
-            pot, log_pot = IN[m, _I_POT], IN[m, _I_LOGPOT]
-            for j in range(LANES):
-                f = observed_share(p, x, j, u, j)
-                demand_month(p, x, j, u, j, f, pot, log_pot, 1.0, acc)
-                acc[_A_FSHARE, j] += f
-                acc[_A_POT, j] += pot
-            if m % 12 == 11:
-                y = m // 12
-                for k in range(N_ACC):
-                    scale = (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else 1.0
-                    row = rows[k]
-                    if row >= 0:
-                        for j in range(nl):
-                            Y[row, y, i0 + j] = acc[k, j] * scale
-                    for j in range(LANES):
-                        acc[k, j] = 0.0
-        for j in range(nl):
-            for k in range(N_STATE):
-                X[i0 + j, k] = x[k, j]

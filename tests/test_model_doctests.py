@@ -1,0 +1,21 @@
+"""The docstring examples of the model's kernel modules run as tests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "fentsim.model.vmath",
+    "fentsim.model.flows",
+    "fentsim.model.demand_kernel",
+    "fentsim.model.demand",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
