@@ -3,8 +3,8 @@
 :func:`simulate <fentsim.model.engine.simulate>` in ``coupled`` mode with the default components
 runs the supply chain, market, epidemic, violence and costs month by month, one compiled kernel
 per component per month, with Python in between. :class:`CoupledRun` runs the same components
-with the month loop inside one kernel (:func:`coupled_months`): each run goes through its months
-with its state in cache, calling the components' own month functions
+with the month loop inside one kernel (:func:`coupled_months`): blocks of runs go through their
+months with their state in cache, calling the components' own month functions
 (:func:`~fentsim.model.supply.supply_month`, :func:`~fentsim.model.market.market_month`,
 :func:`~fentsim.model.demand_kernel.demand_month`, :func:`~fentsim.model.violence.violence_month`,
 and the policy-cache updates :func:`~fentsim.model.crossing.crossing_policy_run` and
@@ -44,10 +44,11 @@ from .clock import Clock
 from .costs import Costs
 from .crossing import crossing_policy_run
 from .demand import Demand
+from .demand_drivers import LANES
 from .demand_kernel import LEVERS as DEMAND_LEVERS
 from .demand_kernel import N_ACC as N_DEMAND_ACC
+from .demand_kernel import N_P, U_ROWS, demand_month, month_rows
 from .demand_kernel import STATE as DEMAND_STATE
-from .demand_kernel import demand_month, month_rows
 from .history import H
 from .market import Market
 from .precursors import shipping_policy_run
@@ -66,6 +67,16 @@ _SCAN, _MILES, _IMMIG, _BUILT = (
     H["barrier_built"],
 )
 _U, _H, _TH = (DEMAND_STATE.index(k) for k in ("U", "H", "TH"))
+N_STATE = len(DEMAND_STATE)
+# rows of a block's array in coupled_months: the epidemic's parameters, state, accumulators and
+# month rows (as in demand_run), then the market's exposure and the supply side's removals, war
+# and production of the month (7 rows), then the signals read a month late (3 rows)
+_X0 = N_P
+_A0 = _X0 + N_STATE
+_U0 = _A0 + N_DEMAND_ACC
+_E0 = _U0 + U_ROWS
+_G0 = _E0 + 7
+_ROWS = _G0 + 3
 _CBP = SUPPLY_ACC["cbp"]
 _SEPTEMBER, _DECEMBER = 8, 11
 
@@ -99,7 +110,7 @@ def _changed(*rows: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True, fastmath=True)
+@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
 def coupled_months(
     m0, m1,
     S, PP, PR, PX, cache, lev_s, hist, mil, q_ref, acc_s, cum, supplied, base, audit,
@@ -121,50 +132,89 @@ def coupled_months(
     """
     n = S.shape[0]
     n_acc_s = acc_s.shape[1]
-    XT, PDT, ADT = X.T, PD.T, acc_d.T  # the epidemic month takes runs as columns
-    for i in prange(n):
-        users, coop, street = sig[i, 0], sig[i, 1], sig[i, 2]
-        x, ad = X[i], acc_d[i]
-        sm, pm, am, cm = SM[i], PM[i], acc_m[i], cum_m[i]
-        sv, pv, av = SV[i], PV[i], acc_v[i]
+    for b in prange((n + LANES - 1) // LANES):
+        i0 = b * LANES
+        nl = min(LANES, n - i0)
+        # the epidemic's part of the block with runs as columns (see demand_run): its month is
+        # one SIMD loop over the block; the other components go run by run
+        block = np.zeros((_ROWS, LANES))
+        pd, x, ad, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:_E0]
+        ex, sg = block[_E0:_G0], block[_G0:]
+        for j in range(LANES):  # a short last block repeats its last run
+            i = i0 + min(j, nl - 1)
+            for k in range(N_P):
+                pd[k, j] = PD[i, k]
+            for k in range(N_STATE):
+                x[k, j] = X[i, k]
+            for k in range(N_DEMAND_ACC):
+                ad[k, j] = acc_d[i, k]
+            for k in range(3):
+                sg[k, j] = sig[i, k]
         for m in range(m0, m1):
+            for k in range(U_ROWS):  # the month's shared rows, copied when they change
+                if m == m0 or UD[k, m] != UD[k, m - 1]:
+                    v = UD[k, m]
+                    for j in range(LANES):
+                        u[k, j] = v
             h = hist[m]
-            if x_refresh[m]:
-                crossing_policy_run(
-                    PX, i, h[_SCAN], h[_MILES], h[_IMMIG], lev_x, m, static, cache,
-                    C_DET, C_RT, C_BPCOST,
+            for j in range(nl):
+                i = i0 + j
+                if x_refresh[m]:
+                    crossing_policy_run(
+                        PX, i, h[_SCAN], h[_MILES], h[_IMMIG], lev_x, m, static, cache,
+                        C_DET, C_RT, C_BPCOST,
+                    )  # fmt: skip
+                if ship_refresh[m]:
+                    shipping_policy_run(PP, i, ship[m], cache, C_SLOSS, C_SHIPT)
+                delivered, removals, war, produced = supply_month(
+                    i, S, PP, PR, PX, cache, lev_s, m, h, mil, sg[0, j], sg[1, j], sg[2, j],
+                    q_ref, acc_s, cum, supplied, base, audit,
                 )  # fmt: skip
-            if ship_refresh[m]:
-                shipping_policy_run(PP, i, ship[m], cache, C_SLOSS, C_SHIPT)
-            delivered, removals, war, produced = supply_month(
-                i, S, PP, PR, PX, cache, lev_s, m, h, mil, users, coop, street, q_ref, acc_s,
-                cum, supplied, base, audit,
-            )  # fmt: skip
-            f, pot, street, risk = mk.market_month(pm, sm, am, cm, delivered, users)
-            log_pot = math.log(pot) if pot != 1.0 else 0.0
-            demand_month(PDT, XT, i, UD, m, f, pot, log_pot, risk, ADT)
-            users = x[_U] + x[_H] + x[_TH]
-            coop = vi.violence_month(pv, sv, av, removals, war, produced, ops[m], built[m], mil)
+                f, pot, street, risk = mk.market_month(
+                    PM[i], SM[i], acc_m[i], cum_m[i], delivered, sg[0, j]
+                )
+                sg[2, j] = street
+                ex[0, j], ex[1, j], ex[3, j] = f, pot, risk
+                ex[2, j] = math.log(pot) if pot != 1.0 else 0.0
+                ex[4, j], ex[5, j], ex[6, j] = removals, war, produced
+            for j in range(LANES):
+                demand_month(pd, x, j, u, j, ex[0, j], ex[1, j], ex[2, j], ex[3, j], ad)
             month = m % 12
-            if month == _SEPTEMBER:
-                Y_cbp[m // 12, i] = acc_s[i, _CBP]
-                acc_s[i, _CBP] = 0.0
+            for j in range(nl):
+                i = i0 + j
+                sg[0, j] = x[_U, j] + x[_H, j] + x[_TH, j]
+                sg[1, j] = vi.violence_month(
+                    PV[i], SV[i], acc_v[i], ex[4, j], ex[5, j], ex[6, j], ops[m], built[m], mil
+                )
+                if month == _SEPTEMBER:
+                    Y_cbp[m // 12, i] = acc_s[i, _CBP]
+                    acc_s[i, _CBP] = 0.0
+                if month == _DECEMBER:
+                    y = m // 12
+                    for k in range(n_acc_s):
+                        if k != _CBP:
+                            Y_s[y, i, k] = acc_s[i, k]
+                            acc_s[i, k] = 0.0
+                    for k in range(acc_m.shape[1]):
+                        Y_m[y, i, k] = acc_m[i, k]
+                        acc_m[i, k] = 0.0
+                    for k in range(acc_v.shape[1]):
+                        Y_v[y, i, k] = acc_v[i, k]
+                        acc_v[i, k] = 0.0
+                    for k in range(N_DEMAND_ACC):
+                        Y_d[y, k, i] = ad[k, j]
             if month == _DECEMBER:
-                y = m // 12
-                for k in range(n_acc_s):
-                    if k != _CBP:
-                        Y_s[y, i, k] = acc_s[i, k]
-                        acc_s[i, k] = 0.0
-                for k in range(am.shape[0]):
-                    Y_m[y, i, k] = am[k]
-                    am[k] = 0.0
-                for k in range(av.shape[0]):
-                    Y_v[y, i, k] = av[k]
-                    av[k] = 0.0
-                for k in range(ad.shape[0]):
-                    Y_d[y, k, i] = ad[k]
-                    ad[k] = 0.0
-        sig[i, 0], sig[i, 1], sig[i, 2] = users, coop, street
+                for k in range(N_DEMAND_ACC):
+                    for j in range(LANES):
+                        ad[k, j] = 0.0
+        for j in range(nl):
+            i = i0 + j
+            for k in range(N_STATE):
+                X[i, k] = x[k, j]
+            for k in range(N_DEMAND_ACC):
+                acc_d[i, k] = ad[k, j]
+            for k in range(3):
+                sig[i, k] = sg[k, j]
 
 
 class CoupledRun:
