@@ -44,11 +44,11 @@ from .clock import Clock
 from .costs import Costs
 from .crossing import crossing_policy_run
 from .demand import Demand
-from .demand_drivers import LANES
+from .demand_drivers import _A0, _BLOCK_ROWS, _U0, _X0, LANES, from_columns, to_columns
 from .demand_kernel import LEVERS as DEMAND_LEVERS
 from .demand_kernel import N_ACC as N_DEMAND_ACC
-from .demand_kernel import N_P, U_ROWS, demand_month, month_rows
 from .demand_kernel import STATE as DEMAND_STATE
+from .demand_kernel import U_ROWS, demand_month, month_rows
 from .history import H
 from .market import Market
 from .precursors import shipping_policy_run
@@ -67,14 +67,10 @@ _SCAN, _MILES, _IMMIG, _BUILT = (
     H["barrier_built"],
 )
 _U, _H, _TH = (DEMAND_STATE.index(k) for k in ("U", "H", "TH"))
-N_STATE = len(DEMAND_STATE)
-# rows of a block's array in coupled_months: the epidemic's parameters, state, accumulators and
-# month rows (as in demand_run), then the market's exposure and the supply side's removals, war
-# and production of the month (7 rows), then the signals read a month late (3 rows)
-_X0 = N_P
-_A0 = _X0 + N_STATE
-_U0 = _A0 + N_DEMAND_ACC
-_E0 = _U0 + U_ROWS
+# rows of a block's array in coupled_months: the epidemic's rows of demand_run, then the market's
+# exposure and the supply side's removals, war and production of the month (7 rows), then the
+# signals read a month late (3 rows)
+_E0 = _BLOCK_ROWS
 _G0 = _E0 + 7
 _ROWS = _G0 + 3
 _CBP = SUPPLY_ACC["cbp"]
@@ -140,16 +136,10 @@ def coupled_months(
         block = np.zeros((_ROWS, LANES))
         pd, x, ad, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:_E0]
         ex, sg = block[_E0:_G0], block[_G0:]
-        for j in range(LANES):  # a short last block repeats its last run
-            i = i0 + min(j, nl - 1)
-            for k in range(N_P):
-                pd[k, j] = PD[i, k]
-            for k in range(N_STATE):
-                x[k, j] = X[i, k]
-            for k in range(N_DEMAND_ACC):
-                ad[k, j] = acc_d[i, k]
-            for k in range(3):
-                sg[k, j] = sig[i, k]
+        to_columns(pd, PD, i0, nl)
+        to_columns(x, X, i0, nl)
+        to_columns(ad, acc_d, i0, nl)
+        to_columns(sg, sig, i0, nl)
         for m in range(m0, m1):
             for k in range(U_ROWS):  # the month's shared rows, copied when they change
                 if m == m0 or UD[k, m] != UD[k, m - 1]:
@@ -207,14 +197,9 @@ def coupled_months(
                 for k in range(N_DEMAND_ACC):
                     for j in range(LANES):
                         ad[k, j] = 0.0
-        for j in range(nl):
-            i = i0 + j
-            for k in range(N_STATE):
-                X[i, k] = x[k, j]
-            for k in range(N_DEMAND_ACC):
-                acc_d[i, k] = ad[k, j]
-            for k in range(3):
-                sig[i, k] = sg[k, j]
+        from_columns(X, x, i0, nl)
+        from_columns(acc_d, ad, i0, nl)
+        from_columns(sig, sg, i0, nl)
 
 
 class CoupledRun:

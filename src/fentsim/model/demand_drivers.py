@@ -69,11 +69,30 @@ def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG):
 #: the lanes' parameters, states and accumulators to stay in the L1 cache
 LANES = 16
 N_STATE = len(STATE)
-# rows of a block's array in demand_run: parameters, state, accumulators, month rows
+# rows of a block's array in demand_run (and the first rows of coupled_months'): parameters,
+# state, accumulators, month rows
 _X0 = N_P
 _A0 = _X0 + N_STATE
 _U0 = _A0 + N_ACC
 _BLOCK_ROWS = _U0 + U_ROWS
+
+
+@njit(cache=True, inline="always")
+def to_columns(dst, src, i0, nl) -> None:
+    """Runs ``i0 … i0 + nl − 1`` (rows of ``src``) into the columns of a block array ``dst``;
+    columns past ``nl`` repeat the last run, so a short last block runs all :data:`LANES`."""
+    for j in range(dst.shape[1]):
+        i = i0 + min(j, nl - 1)
+        for k in range(dst.shape[0]):
+            dst[k, j] = src[i, k]
+
+
+@njit(cache=True, inline="always")
+def from_columns(dst, src, i0, nl) -> None:
+    """The first ``nl`` columns of a block array ``src`` back into rows ``i0 …`` of ``dst``."""
+    for j in range(nl):
+        for k in range(src.shape[0]):
+            dst[i0 + j, k] = src[k, j]
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
@@ -97,13 +116,9 @@ def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
         # strides, so the compiler sees that they cannot overlap and needs no run-time checks
         block = np.zeros((_BLOCK_ROWS, LANES))
         p, x, acc, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:]
-        # a short last block repeats its last run: every block runs all LANES columns
+        to_columns(p, P, i0, nl)
+        to_columns(x, X, i0, nl)
         for j in range(LANES):
-            i = i0 + min(j, nl - 1)
-            for k in range(N_P):
-                p[k, j] = P[i, k]
-            for k in range(N_STATE):
-                x[k, j] = X[i, k]
             for k in range(4 * N_LEVERS):
                 u[_U_CW + k, j] = cw[k // 4, k % 4]
         for m in range(n_months):
@@ -138,6 +153,4 @@ def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
                             Y[row, y, i0 + j] = acc[k, j] * scale
                     for j in range(LANES):
                         acc[k, j] = 0.0
-        for j in range(nl):
-            for k in range(N_STATE):
-                X[i0 + j, k] = x[k, j]
+        from_columns(X, x, i0, nl)
