@@ -135,3 +135,31 @@ def test_recorder_blocks_write_in_place_and_forks_copy_the_past():
     np.testing.assert_array_equal(out["y"][2:], 6.0)
     forked = fork.result()
     np.testing.assert_array_equal(forked["x"][0], [12, 0, 5])  # 2020 copied, then its own values
+
+
+@pytest.mark.parametrize("exposure", ["observed", "coupled"])
+def test_block_kernels_give_the_same_numbers_on_one_thread_or_several(draws, exposure):
+    """The block kernels share blocks of runs among threads (model/blocks.py): every run's
+    numbers are the same whichever thread ran it, including a short last block."""
+    import numba
+
+    ps = draws.take(slice(0, 21))  # one full block of 16 runs and a short one of 5
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = simulate(ps, clock=CLOCK, exposure=exposure)
+        numba.set_num_threads(max(2, before))
+        several = simulate(ps, clock=CLOCK, exposure=exposure)
+    finally:
+        numba.set_num_threads(before)
+    assert_same(one, several, rtol=0.0)
+
+
+def test_runs_do_not_depend_on_their_block_neighbours(draws):
+    """A run's trajectory is the same alone or inside a block of other runs."""
+    whole = simulate(draws.take(slice(0, 21)), clock=CLOCK)
+    alone = simulate(draws.take(slice(17, 18)), clock=CLOCK)
+    for k in whole.outcomes:
+        np.testing.assert_allclose(
+            whole.outcomes[k][17:18], alone.outcomes[k], rtol=1e-12, atol=1e-9, err_msg=k
+        )

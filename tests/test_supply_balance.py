@@ -49,7 +49,7 @@ class Users:
 def run_checked(params, plan, clock=CLOCK):
     """Step the supply-side components month by month; return the worst relative residual."""
     ctx: dict[str, np.ndarray] = {}
-    comps = [Users(), Supply(audit=True), Market(), Violence()]
+    comps = [Users(), Supply(), Market(), Violence()]
     for c in comps:
         c.init(params, clock, ctx)
     rec = Recorder(clock, params.n, [o for c in comps for o in c.outputs])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from fentsim.model.flows import leave_fraction, leave_fraction_per_hazard, leave_scale
-from fentsim.model.vmath import EXP_LIMIT, vexp, vmax, vmin
+from fentsim.model.vmath import EXP_LIMIT, vexp, vlog, vmax, vmin
 
 
 def _vexp_all(xs):
@@ -71,3 +71,21 @@ def test_outflows_never_exceed_the_stock_and_split_it_exactly(stock, rates, dt):
     assert sum(flows) <= stock * (1.0 + 1e-12)
     total = stock * leave_fraction(sum(rates) * dt)
     assert sum(flows) == pytest.approx(total, rel=1e-9, abs=1e-9)
+
+
+def _vlog_all(xs):
+    out = np.empty_like(xs)
+    for i in range(xs.shape[0]):
+        out[i] = vlog(xs[i])
+    return out
+
+
+@pytest.mark.parametrize(("fastmath", "tolerance"), [(False, 5e-16), (True, 1e-15)])
+def test_vlog_matches_libm_over_the_normal_numbers(fastmath, tolerance):
+    xs = np.concatenate(
+        [np.geomspace(1e-300, 1e300, 200_001), np.linspace(0.5, 2.0, 20_001), [1.0, 2.0, 0.5]]
+    )
+    got = njit(fastmath=fastmath)(_vlog_all)(xs)
+    err = np.abs(got - np.log(xs)) / np.maximum(np.abs(np.log(xs)), 1.0)
+    assert err.max() < tolerance
+    assert vlog(1.0) == 0.0

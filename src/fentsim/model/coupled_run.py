@@ -31,15 +31,17 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..params import ParamSet
 from ..policy.plan import PolicyPlan
+from . import crossing as cx
 from . import market as mk
+from . import precursors as pc
+from . import production as pr
 from . import violence as vi
+from .blocks import run_blocks
 from .clock import Clock
 from .costs import Costs
 from .crossing import crossing_policy_run
@@ -48,17 +50,19 @@ from .demand_drivers import _A0, _BLOCK_ROWS, _U0, _X0, LANES, from_columns, to_
 from .demand_kernel import LEVERS as DEMAND_LEVERS
 from .demand_kernel import N_ACC as N_DEMAND_ACC
 from .demand_kernel import STATE as DEMAND_STATE
-from .demand_kernel import U_ROWS, demand_month, month_rows
-from .history import H
+from .demand_kernel import demand_month, month_rows
+from .history import DRIVERS, H
 from .market import Market
 from .precursors import shipping_policy_run
 from .recorder import Output, Recorder
 from .supply import Supply, supply_month
+from .supply_channels import N_BASE
 from .supply_io import ACC as SUPPLY_ACC
-from .supply_io import CBP_OUTPUT, flush, military_options
+from .supply_io import CBP_OUTPUT, CUM, MIL_OPTIONS, ST, derive_years, military_options, output_rows
 from .supply_io import LEVERS as SUPPLY_LEVERS
-from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS
+from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
+from .vmath import vlog
 
 _SCAN, _MILES, _IMMIG, _BUILT = (
     H["scanning"],
@@ -67,12 +71,42 @@ _SCAN, _MILES, _IMMIG, _BUILT = (
     H["barrier_built"],
 )
 _U, _H, _TH = (DEMAND_STATE.index(k) for k in ("U", "H", "TH"))
-# rows of a block's array in coupled_months: the epidemic's rows of demand_run, then the market's
-# exposure and the supply side's removals, war and production of the month (7 rows), then the
-# signals read a month late (3 rows)
+# rows of a block's array in coupled_months (runs as columns): the epidemic's rows of demand_run,
+# then the market's exposure and the supply side's removals, war and production of the month
+# (7 rows), the signals read a month late (3 rows), and every other component's per-run arrays
 _E0 = _BLOCK_ROWS
 _G0 = _E0 + 7
-_ROWS = _G0 + 3
+_LAYOUT = (
+    ("S", ST["_size"]), ("PP", pc.N_COLS), ("PR", pr.N_COLS), ("PX", cx.N_COLS),
+    ("cache", N_CACHE), ("acc_s", SUPPLY_ACC["_size"]), ("cum", len(CUM)), ("supplied", pc.N_SRC),
+    ("base", N_BASE), ("q_ref", 1), ("static", cx.N_MODE),
+    ("SM", mk.N_STATE), ("PM", mk.N_COLS), ("acc_m", mk.N_ACC), ("cum_m", 3),
+    ("SV", vi.N_STATE), ("PV", vi.N_COLS), ("acc_v", vi.N_ACC),
+    # shared by the block's runs, every column set, so the lanes' loops read nothing from
+    # outside the block and nothing loop-invariant: the month's history drivers and supply
+    # levers, and the military options
+    ("hist", len(DRIVERS)), ("lev_s", len(SUPPLY_LEVERS)), ("mil", len(MIL_OPTIONS)),
+    ("lev_x", len(CROSSING_LEVERS)),
+)  # fmt: skip
+_R: dict[str, tuple[int, int]] = {}
+_r = _G0 + 3
+for _name, _w in _LAYOUT:
+    _R[_name] = (_r, _r + _w)
+    _r += _w
+_ROWS = _r
+(_S0, _S1), (_PP0, _PP1), (_PR0, _PR1), (_PX0, _PX1), (_C0, _C1), (_AS0, _AS1) = (
+    _R[k] for k in ("S", "PP", "PR", "PX", "cache", "acc_s")
+)
+(_CU0, _CU1), (_SU0, _SU1), (_B0, _B1), (_Q0, _Q1), (_ST0, _ST1) = (
+    _R[k] for k in ("cum", "supplied", "base", "q_ref", "static")
+)
+(_SM0, _SM1), (_PM0, _PM1), (_AM0, _AM1), (_CM0, _CM1) = (
+    _R[k] for k in ("SM", "PM", "acc_m", "cum_m")
+)
+(_SV0, _SV1), (_PV0, _PV1), (_AV0, _AV1) = (_R[k] for k in ("SV", "PV", "acc_v"))
+(_HH0, _HH1), (_LV0, _LV1), (_MI0, _MI1), (_LX0, _LX1) = (
+    _R[k] for k in ("hist", "lev_s", "mil", "lev_x")
+)
 _CBP = SUPPLY_ACC["cbp"]
 _SEPTEMBER, _DECEMBER = 8, 11
 
@@ -106,100 +140,160 @@ def _changed(*rows: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def coupled_months(
-    m0, m1,
-    S, PP, PR, PX, cache, lev_s, hist, mil, q_ref, acc_s, cum, supplied, base, audit,
+    b0, b1, m0, m1,
+    S, PP, PR, PX, cache, lev_s, hist, mil, q_ref, acc_s, cum, supplied, base,
     static, lev_x, x_refresh, ship, ship_refresh,
     SM, PM, acc_m, cum_m,
     X, PD, UD, acc_d,
     SV, PV, acc_v, ops, built,
-    sig, Y_s, Y_cbp, Y_m, Y_v, Y_d,
+    sig, R, rows_s, row_cbp, rows_m, rows_v, rows_d,
 ):  # fmt: skip
-    """Months ``m0 … m1 − 1`` of every run of the coupled model.
+    """Months ``m0 … m1 − 1`` of the runs of blocks ``b0 … b1 − 1`` of the coupled model
+    (:func:`~fentsim.model.blocks.run_blocks` shares the blocks among threads).
 
     Supply (``S``, ``PP``, ``PR``, ``PX``, policy ``cache`` …), market (``SM``, ``PM`` …), demand
-    (``X``, ``PD`` …) and violence (``SV``, ``PV`` …) arrays are the components' own; ``lev_*``
-    the plan's monthly levels (supply, crossing, demand), ``x_refresh`` / ``ship_refresh`` the
-    months in which the crossing or shipping policy changes, ``ship`` the maritime inspection
-    level, ``ops`` and ``built`` the violence inputs. ``sig`` ``(n, 3)`` carries the signals read
-    a month late (illicit users, Mexico's cooperation, street potency) between calls. ``Y_*``
-    receive the accumulators of each September (CBP) and December, indexed by year.
+    (``X``, ``PD`` …) and violence (``SV``, ``PV`` …) arrays are the components' own, one row per
+    run; ``lev_*`` the plan's monthly levels (supply, crossing, demand), ``x_refresh`` /
+    ``ship_refresh`` the months in which the crossing or shipping policy changes, ``ship`` the
+    maritime inspection level, ``ops`` and ``built`` the violence inputs. ``sig`` ``(n, 3)``
+    carries the signals read a month late (illicit users, Mexico's cooperation, street potency)
+    between calls. Each December (CBP's fiscal year: September) the annual accumulators are added
+    to ``R``, the recorder's ``(outputs, years, runs)`` table, in the rows ``rows_*`` (−1: not
+    recorded), and zeroed.
+
+    Runs go in blocks of :data:`LANES` held with runs as columns (one array per block, as in
+    :func:`~fentsim.model.demand_drivers.demand_run`); the components' month functions, which
+    index ``[run, column]``, see the block through transposed views, so each month of each
+    component is one SIMD loop over the block's runs.
     """
     n = S.shape[0]
-    n_acc_s = acc_s.shape[1]
-    for b in prange((n + LANES - 1) // LANES):
+    for b in range(b0, b1):
         i0 = b * LANES
         nl = min(LANES, n - i0)
-        # the epidemic's part of the block with runs as columns (see demand_run): its month is
-        # one SIMD loop over the block; the other components go run by run
         block = np.zeros((_ROWS, LANES))
         pd, x, ad, u = block[:_X0], block[_X0:_A0], block[_A0:_U0], block[_U0:_E0]
-        ex, sg = block[_E0:_G0], block[_G0:]
+        ex, sg = block[_E0:_G0], block[_G0:_S0]
+        bS, bPP, bPR, bPX = block[_S0:_S1], block[_PP0:_PP1], block[_PR0:_PR1], block[_PX0:_PX1]
+        bC, bAS, bCU, bSU = block[_C0:_C1], block[_AS0:_AS1], block[_CU0:_CU1], block[_SU0:_SU1]
+        bB, bQ, bST = block[_B0:_B1], block[_Q0:_Q1], block[_ST0:_ST1]
+        bSM, bPM, bAM, bCM = block[_SM0:_SM1], block[_PM0:_PM1], block[_AM0:_AM1], block[_CM0:_CM1]
+        bSV, bPV, bAV = block[_SV0:_SV1], block[_PV0:_PV1], block[_AV0:_AV1]
         to_columns(pd, PD, i0, nl)
         to_columns(x, X, i0, nl)
         to_columns(ad, acc_d, i0, nl)
         to_columns(sg, sig, i0, nl)
+        to_columns(bS, S, i0, nl)
+        to_columns(bPP, PP, i0, nl)
+        to_columns(bPR, PR, i0, nl)
+        to_columns(bPX, PX, i0, nl)
+        to_columns(bC, cache, i0, nl)
+        to_columns(bAS, acc_s, i0, nl)
+        to_columns(bCU, cum, i0, nl)
+        to_columns(bB, base, i0, nl)
+        to_columns(bQ, q_ref, i0, nl)
+        to_columns(bST, static, i0, nl)
+        to_columns(bSM, SM, i0, nl)
+        to_columns(bPM, PM, i0, nl)
+        to_columns(bAM, acc_m, i0, nl)
+        to_columns(bCM, cum_m, i0, nl)
+        to_columns(bSV, SV, i0, nl)
+        to_columns(bPV, PV, i0, nl)
+        to_columns(bAV, acc_v, i0, nl)
+        # the month functions index [run, column]: transposed views of the block's rows
+        tS, tPP, tPR, tPX, tC = bS.T, bPP.T, bPR.T, bPX.T, bC.T
+        tAS, tCU, tSU, tB, tST = bAS.T, bCU.T, bSU.T, bB.T, bST.T
+        tSM, tPM, tAM, tCM, tSV, tPV, tAV = bSM.T, bPM.T, bAM.T, bCM.T, bSV.T, bPV.T, bAV.T
+        q = bQ[0]
+        hh, lv, mi, lx = block[_HH0:_HH1], block[_LV0:_LV1], block[_MI0:_MI1], block[_LX0:_LX1]
+        for k in range(_MI1 - _MI0):
+            for j in range(LANES):
+                mi[k, j] = mil[k]
         for m in range(m0, m1):
-            for k in range(U_ROWS):  # the month's shared rows, copied when they change
-                if m == m0 or UD[k, m] != UD[k, m - 1]:
-                    v = UD[k, m]
-                    for j in range(LANES):
-                        u[k, j] = v
-            h = hist[m]
-            for j in range(nl):
-                i = i0 + j
-                if x_refresh[m]:
+            _shared_rows(u, UD, m, m == m0)
+            _shared_rows(hh, hist.T, m, m == m0)
+            _shared_rows(lv, lev_s, m, m == m0)
+            if x_refresh[m]:
+                _shared_rows(lx, lev_x, m, True)
+                scan, miles, stop = hist[m, _SCAN], hist[m, _MILES], hist[m, _IMMIG]
+                for j in range(LANES):
                     crossing_policy_run(
-                        PX, i, h[_SCAN], h[_MILES], h[_IMMIG], lev_x, m, static, cache,
-                        C_DET, C_RT, C_BPCOST,
-                    )  # fmt: skip
-                if ship_refresh[m]:
-                    shipping_policy_run(PP, i, ship[m], cache, C_SLOSS, C_SHIPT)
+                        tPX, j, scan, miles, stop, lx, j, tST, tC, C_DET, C_RT, C_BPCOST
+                    )
+            if ship_refresh[m]:
+                inspected = ship[m]
+                for j in range(LANES):
+                    shipping_policy_run(tPP, j, inspected, tC, C_SLOSS, C_SHIPT)
+            for j in range(LANES):
                 delivered, removals, war, produced = supply_month(
-                    i, S, PP, PR, PX, cache, lev_s, m, h, mil, sg[0, j], sg[1, j], sg[2, j],
-                    q_ref, acc_s, cum, supplied, base, audit,
+                    j, tS, tPP, tPR, tPX, tC, lv, j, hh, mi, sg[0, j], sg[1, j], sg[2, j],
+                    q, tAS, tCU, tSU, tB,
                 )  # fmt: skip
-                f, pot, street, risk = mk.market_month(
-                    PM[i], SM[i], acc_m[i], cum_m[i], delivered, sg[0, j]
-                )
+                f, pot, street, risk = mk.market_month(tPM, tSM, tAM, tCM, j, delivered, sg[0, j])
                 sg[2, j] = street
                 ex[0, j], ex[1, j], ex[3, j] = f, pot, risk
-                ex[2, j] = math.log(pot) if pot != 1.0 else 0.0
                 ex[4, j], ex[5, j], ex[6, j] = removals, war, produced
             for j in range(LANES):
+                ex[2, j] = vlog(ex[1, j])
+            for j in range(LANES):
                 demand_month(pd, x, j, u, j, ex[0, j], ex[1, j], ex[2, j], ex[3, j], ad)
-            month = m % 12
-            for j in range(nl):
-                i = i0 + j
+            o, bt = ops[m], built[m]
+            for j in range(LANES):
                 sg[0, j] = x[_U, j] + x[_H, j] + x[_TH, j]
                 sg[1, j] = vi.violence_month(
-                    PV[i], SV[i], acc_v[i], ex[4, j], ex[5, j], ex[6, j], ops[m], built[m], mil
+                    tPV, tSV, tAV, j, ex[4, j], ex[5, j], ex[6, j], o, bt, mi
                 )
-                if month == _SEPTEMBER:
-                    Y_cbp[m // 12, i] = acc_s[i, _CBP]
-                    acc_s[i, _CBP] = 0.0
-                if month == _DECEMBER:
-                    y = m // 12
-                    for k in range(n_acc_s):
-                        if k != _CBP:
-                            Y_s[y, i, k] = acc_s[i, k]
-                            acc_s[i, k] = 0.0
-                    for k in range(acc_m.shape[1]):
-                        Y_m[y, i, k] = acc_m[i, k]
-                        acc_m[i, k] = 0.0
-                    for k in range(acc_v.shape[1]):
-                        Y_v[y, i, k] = acc_v[i, k]
-                        acc_v[i, k] = 0.0
-                    for k in range(N_DEMAND_ACC):
-                        Y_d[y, k, i] = ad[k, j]
+            month = m % 12
+            if month == _SEPTEMBER:
+                y = m // 12
+                for j in range(nl):
+                    R[row_cbp, y, i0 + j] += bAS[_CBP, j]
+                for j in range(LANES):
+                    bAS[_CBP, j] = 0.0
             if month == _DECEMBER:
-                for k in range(N_DEMAND_ACC):
-                    for j in range(LANES):
-                        ad[k, j] = 0.0
+                y = m // 12
+                _year_out(R, rows_s, y, i0, nl, bAS, _CBP)
+                _year_out(R, rows_m, y, i0, nl, bAM, -1)
+                _year_out(R, rows_v, y, i0, nl, bAV, -1)
+                _year_out(R, rows_d, y, i0, nl, ad, -1)
         from_columns(X, x, i0, nl)
         from_columns(acc_d, ad, i0, nl)
         from_columns(sig, sg, i0, nl)
+        from_columns(S, bS, i0, nl)
+        from_columns(cache, bC, i0, nl)
+        from_columns(acc_s, bAS, i0, nl)
+        from_columns(cum, bCU, i0, nl)
+        from_columns(SM, bSM, i0, nl)
+        from_columns(acc_m, bAM, i0, nl)
+        from_columns(cum_m, bCM, i0, nl)
+        from_columns(SV, bSV, i0, nl)
+        from_columns(acc_v, bAV, i0, nl)
+
+
+@njit(cache=True, inline="always")
+def _shared_rows(dst, src, m, first):
+    """Month ``m`` of the shared rows ``src`` ``(rows, months)`` into every column of the block
+    rows ``dst``, copying only the rows that changed since the month before (all if ``first``)."""
+    for k in range(dst.shape[0]):
+        if first or src[k, m] != src[k, m - 1]:
+            v = src[k, m]
+            for j in range(dst.shape[1]):
+                dst[k, j] = v
+
+
+@njit(cache=True, inline="always")
+def _year_out(R, rows, y, i0, nl, acc, keep):
+    """Add a block's accumulators ``acc`` (rows) to year ``y`` of the table ``R`` (in rows
+    ``rows``, −1: not recorded) and zero them, all but row ``keep``, which another month closes."""
+    for k in range(acc.shape[0]):
+        if k != keep:
+            r = rows[k]
+            if r >= 0:
+                for j in range(nl):
+                    R[r, y, i0 + j] += acc[k, j]
+            for j in range(acc.shape[1]):
+                acc[k, j] = 0.0
 
 
 class CoupledRun:
@@ -254,31 +348,34 @@ class CoupledRun:
         ops = _levels(plan, ("military_campaign",), n_months)[0]
         barrier = _levels(plan, ("border_barrier",), n_months)[0]
         built = vi.built_miles(hist[:, _BUILT], barrier)
-        n_years = clock.n_years
-        Y_s = np.zeros((n_years, self.n, sup.acc.shape[1]))
-        Y_cbp = np.zeros((n_years, self.n))
-        Y_m = np.zeros((n_years, self.n, mkt.acc.shape[1]))
-        Y_v = np.zeros((n_years, self.n, vio.acc.shape[1]))
-        Y_d = np.zeros((n_years, N_DEMAND_ACC, self.n))
-        coupled_months(
-            m0, m1,
+        n = self.n
+        R, row = rec.table()
+        recorded = dem.recorded()
+        rows_d = np.full(N_DEMAND_ACC, -1, dtype=np.int64)
+        for name, k in recorded:
+            rows_d[k] = row[name]
+        run_blocks(
+            coupled_months, (n + LANES - 1) // LANES, m0, m1,
             sup.S, sup.PP, sup.PR, sup.PX, sup.cache, lev_s, hist, military_options(plan),
-            sup.q_ref, sup.acc, sup.cum, sup.supplied, sup.base, sup.audit,
+            sup.q_ref[:, None], sup.acc, sup.cum, sup.supplied, sup.base,
             self.static, lev_x, x_refresh, ship, ship_refresh,
             mkt.S, mkt.P, mkt.acc, mkt.cum,
             dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights), self.acc_d,
             vio.S, vio.P, vio.acc, ops, built,
-            self.sig, Y_s, Y_cbp, Y_m, Y_v, Y_d,
+            self.sig, R, output_rows(row), row[CBP_OUTPUT.name],
+            np.array([row[o.name] for o in mk.OUTPUTS]), np.array([row[o.name] for o in vi.OUTPUTS]),
+            rows_d,
         )  # fmt: skip
-        recorded = dem.recorded()
-        for m in range(m0, m1):
-            y, month = clock.year_index(m), clock.month_of_year(m)
-            if month == _SEPTEMBER:
-                rec.flow(CBP_OUTPUT.name, m, Y_cbp[y])
-            if month == _DECEMBER:
-                flush(rec, m, Y_s[y])
-                rec.add_rows(m, Y_m[y], mk.OUTPUTS)
-                rec.add_rows(m, Y_v[y], vi.OUTPUTS)
-                for name, k in recorded:
-                    rec.add_year(name, y, Y_d[y, k])
-                self.costs.step(m, plan, self.ctx, rec)
+        rec.mark_written([o.name for o in (*sup.outputs, *mk.OUTPUTS, *vi.OUTPUTS)])
+        rec.mark_written([name for name, _ in recorded])
+        years = _years_ending(clock, m0, m1, _DECEMBER)
+        derive_years(rec, years)
+        for y in range(years.start, years.stop):
+            self.costs.step(y * 12 + _DECEMBER, plan, self.ctx, rec)
+
+
+def _years_ending(clock: Clock, m0: int, m1: int, month: int) -> slice:
+    """The year indices whose month ``month`` (0 = January) lies in months ``m0 … m1 − 1``."""
+    first = (m0 - month + 11) // 12
+    last = (m1 - 1 - month) // 12
+    return slice(first, max(last + 1, first))

@@ -26,10 +26,10 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
+
+from .vmath import vexp, vmax, vmin
 
 MODES: tuple[str, ...] = (
     "poe_passenger", "poe_commercial", "poe_pedestrian", "between_ports",
@@ -116,20 +116,20 @@ def crossing_policy_run(
     cov_p = P[i, SCAN_P0] + (P[i, SCAN_P1] - P[i, SCAN_P0]) * scan + lev[0, li]
     cov_c = P[i, SCAN_C0] + (P[i, SCAN_C1] - P[i, SCAN_C0]) * scan + lev[1, li]
     b = saturation(miles_hist + lev[2, li], P[i, WALL_HALF])
-    s = min(max(P[i, HIST_IMMIG] * stop_hist + lev[3, li], 0.0), 1.0)
+    s = vmin(vmax(P[i, HIST_IMMIG] * stop_hist + lev[3, li], 0.0), 1.0)
     for k in range(N_MODE):
         C[i, c_det + k] = P[i, D0 + k]
         C[i, c_target + k] = static[i, k]
-    d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * min(max(cov_p, 0.0), 1.0))
-    d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * min(max(cov_c, 0.0), 1.0))
+    d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * vmin(vmax(cov_p, 0.0), 1.0))
+    d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * vmin(vmax(cov_c, 0.0), 1.0))
     d_b = 1.0 - (1.0 - P[i, D0 + BP]) * (1.0 - P[i, E_WALL] * b) * (1.0 - P[i, E_STAFF] * s)
-    wall = math.exp(-P[i, WALL_PEN] * b)
+    wall = vexp(-P[i, WALL_PEN] * b)
     C[i, c_det + POV] = d_p
     C[i, c_det + COM] = d_c
     C[i, c_det + BP] = d_b
-    C[i, c_target + POV] = P[i, W0 + POV] * math.exp(-P[i, BETA] * d_p)
-    C[i, c_target + COM] = P[i, W0 + COM] * math.exp(-P[i, BETA] * d_c)
-    C[i, c_target + BP] = P[i, W0 + BP] * math.exp(-P[i, BETA] * d_b) * (1.0 - s) * wall
+    C[i, c_target + POV] = P[i, W0 + POV] * vexp(-P[i, BETA] * d_p)
+    C[i, c_target + COM] = P[i, W0 + COM] * vexp(-P[i, BETA] * d_c)
+    C[i, c_target + BP] = P[i, W0 + BP] * vexp(-P[i, BETA] * d_b) * (1.0 - s) * wall
     C[i, c_cost] = 1.0 / wall
     tot = 0.0
     for k in range(N_MODE):

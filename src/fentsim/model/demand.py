@@ -35,9 +35,10 @@ import numpy as np
 from ..params import ParamSet
 from ..policy.catalogue import levers as lever_catalogue
 from ..policy.plan import PolicyPlan
+from .blocks import run_blocks
 from .clock import Clock
 from .costs import quantity_output
-from .demand_drivers import demand_run, demand_step
+from .demand_drivers import LANES, demand_run, demand_step
 from .demand_kernel import (
     ACC,
     COST_SIGNALS,
@@ -254,7 +255,8 @@ class Demand:
         rows = np.full(N_ACC, -1, dtype=np.int64)
         for i, (_, k) in enumerate(self.recorded(observed=True)):
             rows[k] = i
-        demand_run(
+        run_blocks(
+            demand_run, (self.n + LANES - 1) // LANES,
             self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights, rows, Y,
         )  # fmt: skip
 

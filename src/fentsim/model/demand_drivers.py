@@ -95,8 +95,8 @@ def from_columns(dst, src, i0, nl) -> None:
             dst[i0 + j, k] = src[k, j]
 
 
-@njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, rows, Y):
     """Run every month for every run with observed exposure (the ``observed`` mode).
 
     ``LS`` (n_months, len(LEVERS)) lever levels shared by all runs; ``LR`` (k, n_months, n) the
@@ -104,12 +104,14 @@ def demand_run(X, P, LS, LR, lmap, IN, cw, rows, Y):
     (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (k, n_years, n) receives the
     annual values of accumulator ``a`` in row ``rows[a]`` (−1: not recorded): flows summed, levels
     averaged over the year's months. Runs go in blocks of
-    :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block.
+    :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block;
+    this call runs blocks ``b0 … b1 − 1`` (:func:`~fentsim.model.blocks.run_blocks` shares the
+    blocks among threads).
     """
     n = X.shape[0]
     n_months = IN.shape[0]
     per_run = LR.shape[0] > 0
-    for b in prange((n + LANES - 1) // LANES):
+    for b in range(b0, b1):
         i0 = b * LANES
         nl = min(LANES, n - i0)
         # one array for everything the block's month loop touches: its row slices keep constant

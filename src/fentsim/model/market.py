@@ -50,6 +50,7 @@ from ..policy.plan import PolicyPlan
 from .clock import Clock
 from .recorder import Output, Recorder
 from .supply_io import MONTH_DECEMBER, q_ref_kg
+from .vmath import vmax
 
 PARAMS: tuple[str, ...] = (
     "consumption_per_user", "share_ceiling", "share_half_saturation", "price_elasticity",
@@ -124,7 +125,7 @@ def share_potency(coverage: float, ceiling: float, half: float) -> tuple[float, 
 @njit(cache=True, inline="always")
 def demand_factor(price: float, elasticity: float) -> float:
     """Quantity demanded relative to the reference price (elasticity ``elasticity`` < 0 at P = 1)."""
-    return 1.0 / max(1.0 - elasticity * (price - 1.0), 1e-9)
+    return 1.0 / vmax(1.0 - elasticity * (price - 1.0), 1e-9)
 
 
 @njit(cache=True, parallel=True)
@@ -134,41 +135,44 @@ def market_kernel(S, P, delivered, users, share, potency, street, risk, acc, cum
     n = S.shape[0]
     for i in prange(n):
         share[i], potency[i], street[i], risk[i] = market_month(
-            P[i], S[i], acc[i], cum[i], delivered[i], users[i]
+            P, S, acc, cum, i, delivered[i], users[i]
         )
 
 
 @njit(cache=True, inline="always")
-def market_month(p, s, a, c, delivered, users):
-    """One month of one run's market (parameter row ``p``, state ``s``, accumulators ``a``,
-    ledger ``c``); returns ``(fentanyl share, potency relative to users' reference, street
+def market_month(P, S, A, C, i, delivered, users):
+    """One month of run ``i``'s market (parameters ``P``, state ``S``, accumulators ``A``, ledger
+    ``C``, each indexed ``[run, column]``); returns ``(fentanyl share, potency relative to users' reference, street
     potency, overdose-risk multiplier)``."""
-    stock = s[STOCK] + delivered
-    sold = stock * p[K_SELL]
-    seized = stock * p[K_USZ]
-    s[STOCK] = stock - sold - seized
-    demand = users * p[Q_REF] * demand_factor(s[PRICE], p[ELAST])
+    stock = S[i, STOCK] + delivered
+    sold = stock * P[i, K_SELL]
+    seized = stock * P[i, K_USZ]
+    S[i, STOCK] = stock - sold - seized
+    demand = users * P[i, Q_REF] * demand_factor(S[i, PRICE], P[i, ELAST])
     cov = sold / demand if demand > 0.0 else 0.0
-    f, pot = share_potency(cov, p[SMAX], p[KHALF])
-    s[PRICE] += (1.0 + p[THETA] * (1.0 / pot - 1.0) - s[PRICE]) * p[K_PRICE]
-    s[VOL] = s[VOL] * p[VOL_DECAY] + (1.0 - p[VOL_DECAY]) * abs(pot - s[POT_PREV]) / s[POT_PREV]
-    s[POT_PREV] = pot
-    s[TOL] += (pot - s[TOL]) * p[K_TOL]
-    r = max(p[FLOOR], 1.0 + p[VOL_EFF] * s[VOL])
-    a[0] += sold
-    a[1] += seized
-    a[2] += f
-    a[3] += pot
-    a[4] += s[PRICE] / pot
-    a[5] += s[PRICE]
-    a[6] += r
-    a[7] += s[VOL]
-    a[8] += s[STOCK]
-    a[9] += pot / s[TOL]
-    c[CU_IN] += delivered
-    c[CU_SOLD] += sold
-    c[CU_SEIZED] += seized
-    return f, pot / s[TOL], pot, r
+    f, pot = share_potency(cov, P[i, SMAX], P[i, KHALF])
+    S[i, PRICE] += (1.0 + P[i, THETA] * (1.0 / pot - 1.0) - S[i, PRICE]) * P[i, K_PRICE]
+    S[i, VOL] = (
+        S[i, VOL] * P[i, VOL_DECAY]
+        + (1.0 - P[i, VOL_DECAY]) * abs(pot - S[i, POT_PREV]) / S[i, POT_PREV]
+    )
+    S[i, POT_PREV] = pot
+    S[i, TOL] += (pot - S[i, TOL]) * P[i, K_TOL]
+    r = vmax(P[i, FLOOR], 1.0 + P[i, VOL_EFF] * S[i, VOL])
+    A[i, 0] += sold
+    A[i, 1] += seized
+    A[i, 2] += f
+    A[i, 3] += pot
+    A[i, 4] += S[i, PRICE] / pot
+    A[i, 5] += S[i, PRICE]
+    A[i, 6] += r
+    A[i, 7] += S[i, VOL]
+    A[i, 8] += S[i, STOCK]
+    A[i, 9] += pot / S[i, TOL]
+    C[i, CU_IN] += delivered
+    C[i, CU_SOLD] += sold
+    C[i, CU_SEIZED] += seized
+    return f, pot / S[i, TOL], pot, r
 
 
 class Market:

@@ -34,6 +34,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .vmath import vmax, vmin
+
 SOURCES: tuple[str, ...] = ("china_direct", "china_via_third", "india", "mexico_domestic")
 SHIP_MODES: tuple[str, ...] = ("maritime", "air", "parcel")
 N_SRC = len(SOURCES)
@@ -92,7 +94,7 @@ def derived(P: np.ndarray) -> np.ndarray:
 @njit(cache=True, inline="always")
 def availability(stringency: float, exposure: float) -> float:
     """Share of a source's supply network still operating under control ``stringency``."""
-    return 1.0 - exposure * min(stringency, 1.0)
+    return 1.0 - exposure * vmin(stringency, 1.0)
 
 
 @njit(cache=True, inline="always")
@@ -100,7 +102,7 @@ def fill_fraction(orders: float, offered: float) -> float:
     """Share of the offered supply that the producers' orders take (at most 1)."""
     if offered <= 0.0:
         return 0.0
-    return min(orders / offered, 1.0)
+    return vmin(orders / offered, 1.0)
 
 
 @njit(cache=True, parallel=True)
@@ -121,7 +123,7 @@ def shipping_policy(
 def shipping_policy_run(P, i, inspected, C, c_loss, c_target):
     """:func:`shipping_policy` for run ``i`` at inspection level ``inspected``."""
     p = P[i]
-    C[i, c_loss] = 1.0 - (1.0 - p[_SL0]) * (1.0 - min(inspected, 1.0) * p[_MDET])
+    C[i, c_loss] = 1.0 - (1.0 - p[_SL0]) * (1.0 - vmin(inspected, 1.0) * p[_MDET])
     C[i, c_loss + 1] = p[_SL1]
     C[i, c_loss + 2] = p[_SL2]
     tot = 0.0
@@ -162,15 +164,18 @@ def precursor_month(
         ok += v * (1.0 - C[i, loss + m])
     inclusive = 0.0
     for j in range(N_SRC):
-        a = availability(stringency, P[i, _E0 + j]) if j < N_IMPORTED else 1.0
-        if j < N_IMPORTED and stringency > previous:
+        if j < N_IMPORTED:
+            a = availability(stringency, P[i, _E0 + j])
             before = availability(previous, P[i, _E0 + j])
-            if before > 0.0:
-                S[i, cap + j] *= a / before
+            # written without a branch on run values, so the loop over runs vectorises
+            shut = stringency > previous and before > 0.0
+            S[i, cap + j] *= a / before if shut else 1.0
+        else:
+            a = 1.0
         att = P[i, WC + j] * a * (ok if j < N_IMPORTED else 1.0)
         supplied[i, j] = att  # hold the attraction until the capacities are updated
         inclusive += att
-    orders = max(need * (1.0 + P[i, COVER]) - inventory, 0.0)
+    orders = vmax(need * (1.0 + P[i, COVER]) - inventory, 0.0)
     offered = 0.0
     inv_inclusive = 1.0 / inclusive if inclusive > 0.0 else 0.0
     scale = need * P[i, HEADROOM] * inv_inclusive
@@ -190,5 +195,6 @@ def precursor_month(
         if j < N_IMPORTED:
             imported += x
     lost = imported * (1.0 - ok)
-    cost_index = P[i, INCLUSIVE_REF] * inv_inclusive if inclusive > 0.0 else np.inf
+    reference = P[i, INCLUSIVE_REF]
+    cost_index = reference * inv_inclusive if inclusive > 0.0 else np.inf
     return shipped - lost, lost, shipped, cost_index

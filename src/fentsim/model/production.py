@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .vmath import vmin
+
 ORGS: tuple[str, ...] = ("sinaloa", "cjng", "others")
 N_ORG = len(ORGS)
 
@@ -89,7 +91,7 @@ def derived(P: np.ndarray) -> np.ndarray:
 @njit(cache=True, inline="always")
 def bass_step(a: float, p: float, q: float, dt: float) -> float:
     """One step of Bass diffusion ``dA/dt = (p + qA)(1 − A)`` (explicit Euler, stays in [0, 1])."""
-    return min(a + dt * (p + q * a) * (1.0 - a), 1.0)
+    return vmin(a + dt * (p + q * a) * (1.0 - a), 1.0)
 
 
 @njit(cache=True, inline="always")
@@ -102,7 +104,7 @@ def hit_fraction(h: float) -> float:
 def financial_drag(sanctions: float, fto: float, P, i) -> float:
     """Share of run ``i``'s capacity target lost to sanctions and terrorist designation (capped)."""
     d = P[i, SANC_DRAG] * sanctions * (1.0 + P[i, FTO_BOOST] * fto) + P[i, FTO_DRAG] * fto
-    return min(d, P[i, DRAG_MAX])
+    return vmin(d, P[i, DRAG_MAX])
 
 
 @njit(cache=True, inline="always")
@@ -126,12 +128,12 @@ def org_month(P, i, S, lab, integrity, target, removals, lab_hit, war):
         if o == 0:
             shock += P[i, WAR_LOSS] * war * PER_MONTH
         g = S[i, integrity + o]
-        g += (1.0 - g) * k_int - g * min(shock, 1.0)
+        g += (1.0 - g) * k_int - g * vmin(shock, 1.0)
         S[i, integrity + o] = g
         c = S[i, lab + o] * (1.0 - lab_hit)
         c += (P[i, OW0 + o] * target - c) * k_build * g
         if o < N_ORG - 1:
-            t = c * min(P[i, FRAG] * rem, 1.0)
+            t = c * vmin(P[i, FRAG] * rem, 1.0)
             c -= t
             moved += t
         S[i, lab + o] = c

@@ -56,7 +56,8 @@ class Recorder:
             if not out.internal:
                 self.meta[out.name] = out
             self._kinds[out.name] = out.kind
-        self._data = _zeros(list(self._kinds), clock.n_years, n)
+        self._store, self._data = _zeros(list(self._kinds), clock.n_years, n)
+        self._row = {name: k for k, name in enumerate(self._data)}
 
     def block(self, runs: slice) -> Recorder:
         """A recorder for the runs ``runs`` (a slice) that writes into this one's arrays."""
@@ -64,6 +65,7 @@ class Recorder:
         sub.clock, sub.meta, sub._kinds = self.clock, self.meta, self._kinds
         sub._written, sub._final = self._written, {}
         sub._data = {k: v[:, runs] for k, v in self._data.items()}
+        sub._store, sub._row = self._store[:, :, runs], self._row
         sub.n = next(iter(sub._data.values())).shape[1] if sub._data else 0
         return sub
 
@@ -73,7 +75,8 @@ class Recorder:
         new = Recorder.__new__(Recorder)
         new.clock, new.n, new.meta, new._kinds = self.clock, self.n, self.meta, self._kinds
         new._written, new._final = set(self._written), {}
-        new._data = _zeros(list(self._data), self.clock.n_years, self.n)
+        new._store, new._data = _zeros(list(self._data), self.clock.n_years, self.n)
+        new._row = self._row
         for k in self._written:
             new._data[k][: through_year + 1] = self._data[k][: through_year + 1]
         return new
@@ -104,6 +107,22 @@ class Recorder:
         row = self._data[name][y]
         np.add(row, value, out=row)
         self._written.add(name)
+
+    def add_years(self, name: str, years: slice, values: np.ndarray) -> None:
+        """:meth:`add_year` for the years ``years`` at once: ``values`` ``(len(years), n)``."""
+        rows = self._data[name][years]
+        np.add(rows, values, out=rows)
+        self._written.add(name)
+
+    def table(self) -> tuple[np.ndarray, dict[str, int]]:
+        """The ``(outputs, years, runs)`` array behind every output, and each output's row in it:
+        kernels that run many months add whole years to it in place (flows summed, levels as the
+        sum of the months), then name what they wrote with :meth:`mark_written`."""
+        return self._store, self._row
+
+    def mark_written(self, names: list[str]) -> None:
+        """Record that values were added for ``names`` through :meth:`table`."""
+        self._written.update(names)
 
     def attach(self, name: str, values: np.ndarray) -> None:
         """Take a finished output: ``values`` ``(n_runs, n_years)`` in final units (levels averaged),
@@ -137,16 +156,16 @@ class Recorder:
             if self._kinds[k] == "level":
                 v *= 1.0 / 12.0
             out[k] = v.T  # a transposed view (Fortran order): no copy
-        self._data = {}  # the arrays now belong to the result
+        self._data, self._store = {}, np.zeros((0, 0, 0))  # the arrays now belong to the result
         return out
 
 
-def _zeros(names: list[str], n_years: int, n: int) -> dict[str, np.ndarray]:
-    """A zeroed ``(n_years, n)`` array per name, all views of one allocation.
+def _zeros(names: list[str], n_years: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One zeroed ``(len(names), n_years, n)`` allocation, and a view of it per name.
 
     One large allocation is mapped fresh from the operating system, whose pages are zero until
     written, so outputs that are never written (those a kernel attaches whole) cost nothing;
     separate arrays of a few MB would each be cleared with ``memset``.
     """
     block = np.zeros((len(names), n_years, n))
-    return {name: block[i] for i, name in enumerate(names)}
+    return block, {name: block[i] for i, name in enumerate(names)}

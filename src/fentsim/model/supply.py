@@ -55,12 +55,14 @@ from .supply_io import (
     MONTH_SEPTEMBER,
     OUTPUTS,
     ST,
+    by_run,
     flush,
     flush_fiscal,
     military_options,
     q_ref_kg,
 )
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, PolicyCache
+from .vmath import vmax, vmin
 
 N_CUM = len(CUM)
 #: the signals this component writes to ``ctx`` (rows of ``out``)
@@ -105,53 +107,56 @@ def supply_kernel(
     out,
     supplied,
     base,
-    audit,
 ):
     """Advance the supply state ``S`` (n, len(ST)) one month for every run.
 
     ``PP``/``PR``/``PX``: precursor, production and crossing parameter matrices; ``cache``: the
     policy-derived detection, route and shipping targets; ``lev`` (len(LEVERS), n) plan levels;
-    ``h`` this month's history drivers; ``mil`` (leadership, labs, nodes, unilateral) options;
+    ``h`` this month's history drivers and ``mil`` the (leadership, labs, nodes, unilateral)
+    options, each ``(k, n)`` by run (:func:`~fentsim.model.supply_io.by_run`);
     ``acc`` (n, len(ACC)) annual accumulators; ``cum`` (n, len(CUM)) mass-balance accumulators;
     ``out`` (4, n): delivered kg, leadership removals, war intensity, kg produced for ``ctx``; ``supplied``
     (n, 4) scratch space for the kg shipped by each source; ``base`` the 1999 shares (channel
-    outputs); ``audit`` whether to keep the mass-balance ledger ``cum``.
+    outputs). The ledger ``cum`` is always kept: a branch on it would stop the block loops of
+    :mod:`~fentsim.model.coupled_run` from vectorising, and it costs a few additions.
     """
     n = S.shape[0]
     for i in prange(n):
         out[0, i], out[1, i], out[2, i], out[3, i] = supply_month(
             i, S, PP, PR, PX, cache, lev, i, h, mil, users[i], coop[i], potency[i], q_ref,
-            acc, cum, supplied, base, audit,
+            acc, cum, supplied, base,
         )  # fmt: skip
 
 
 @njit(cache=True, inline="always")
 def supply_month(
     i, S, PP, PR, PX, cache, lev, li, h, mil, users_i, coop_i, potency_i, q_ref, acc, cum,
-    supplied, base, audit,
+    supplied, base,
 ):  # fmt: skip
-    """One month of run ``i``'s supply chain (the body of :func:`supply_kernel`); plan levels in
-    column ``li`` of ``lev``. Returns ``(delivered kg, leadership removals, war intensity, kg
+    """One month of run ``i``'s supply chain (the body of :func:`supply_kernel`); plan levels,
+    history drivers and military options in column ``li`` of ``lev``, ``h`` and ``mil``. Returns ``(delivered kg, leadership removals, war intensity, kg
     produced)``."""
-    aid_units = (PR[i, pr.HIST_AID] * MUSD_PER_USD * h[H_AID] + lev[0, li]) * PER_AID_UNIT
-    fto = h[H_FTO] + lev[1, li]  # designations in force plus further ones (the lever)
-    sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT] + lev[2, li]
+    aid_units = (PR[i, pr.HIST_AID] * MUSD_PER_USD * h[H_AID, li] + lev[0, li]) * PER_AID_UNIT
+    fto = h[H_FTO, li] + lev[1, li]  # designations in force plus further ones (the lever)
+    sanctions = PR[i, pr.HIST_SANCT] * h[H_SANCT, li] + lev[2, li]
     ops = lev[3, li]
     cp = coop_i
 
     # enforcement this month: removals (count), lab and node hit fractions
     removals = (
-        PR[i, pr.REM0] * cp + PR[i, pr.KINGPIN] * h[H_KINGPIN] + PR[i, pr.AID_REM] * aid_units * cp
+        PR[i, pr.REM0] * cp
+        + PR[i, pr.KINGPIN] * h[H_KINGPIN, li]
+        + PR[i, pr.AID_REM] * aid_units * cp
     ) * DT
-    removals += PR[i, pr.MIL_REM] * ops * mil[0]
+    removals += PR[i, pr.MIL_REM] * ops * mil[0, li]
     lab_hit = pr.hit_fraction(
         (PR[i, pr.LAB0] + PR[i, pr.AID_LAB] * aid_units) * cp * DT
-        + PR[i, pr.MIL_LAB] * ops * mil[1]
+        + PR[i, pr.MIL_LAB] * ops * mil[1, li]
     )
-    node_hit = pr.hit_fraction(PR[i, pr.NODE0] * cp * DT + PR[i, pr.MIL_NODE] * ops * mil[2])
+    node_hit = pr.hit_fraction(PR[i, pr.NODE0] * cp * DT + PR[i, pr.MIL_NODE] * ops * mil[2, li])
 
     # adoption and capacity
-    war = S[i, ST_WAR] * PR[i, pr.WAR_DECAY] + h[H_WAR]
+    war = S[i, ST_WAR] * PR[i, pr.WAR_DECAY] + h[H_WAR, li]
     S[i, ST_WAR] = war
     adopt = pr.bass_step(S[i, ST_ADOPT], PR[i, pr.BASS_P], PR[i, pr.BASS_Q], DT)
     S[i, ST_ADOPT] = adopt
@@ -159,7 +164,9 @@ def supply_month(
     drag = pr.financial_drag(sanctions, fto, PR, i)
     capability = adopt * PR[i, pr.KAPPA] * users_i * q_ref[i] * (1.0 - drag)
     pc_level = lev[4, li]
-    direct_avail = 1.0 - PR[i, pr.DIRECT_CTRL] * min(h[H_CLASS] + PP[i, pc.PC_EFF] * pc_level, 1.0)
+    direct_avail = 1.0 - PR[i, pr.DIRECT_CTRL] * vmin(
+        h[H_CLASS, li] + PP[i, pc.PC_EFF] * pc_level, 1.0
+    )
     direct_target = capability * PR[i, pr.DIRECT_SHARE] * direct_avail
     target = (capability - direct_target) * (1.0 + PR[i, pr.OMEGA] * r / (1.0 - r))
     lab_destroyed = (S[i, ST_LAB] + S[i, ST_LAB + 1] + S[i, ST_LAB + 2]) * lab_hit
@@ -171,9 +178,9 @@ def supply_month(
     d_seized = direct * PR[i, pr.DIRECT_DETECT]
 
     # precursors
-    listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS]
+    listing = S[i, ST_LIST] * PP[i, pc.LIST_DECAY] + PP[i, pc.LIST_EFF] * h[H_LISTINGS, li]
     S[i, ST_LIST] = listing
-    stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP] + PP[i, pc.PC_EFF] * pc_level
+    stringency = listing + PP[i, pc.COOP_STEP] * h[H_COOPSTEP, li] + PP[i, pc.PC_EFF] * pc_level
     previous = S[i, ST_STRING]
     S[i, ST_STRING] = stringency
     y = PP[i, pc.YIELD]
@@ -195,9 +202,9 @@ def supply_month(
     inv = S[i, ST_PINV] + arrived
     p_seized = inv * lab_hit
     inv -= p_seized
-    produced = min(q_cap, inv * y)
+    produced = vmin(q_cap, inv * y)
     used = produced * PP[i, pc.INV_YIELD]
-    S[i, ST_PINV] = max(inv - used, 0.0)
+    S[i, ST_PINV] = vmax(inv - used, 0.0)
 
     # staging in Mexico and crossing
     stage = S[i, ST_STAGE] + produced
@@ -233,7 +240,7 @@ def supply_month(
         acc[i, A_LAB + o] += S[i, ST_LAB + o]
     acc[i, A_ADOPT] += adopt
     acc[i, A_RATE] += S[i, ST_LOSS]
-    acc[i, A_STRING] += min(stringency, 1.0)
+    acc[i, A_STRING] += vmin(stringency, 1.0)
     acc[i, A_ENF] += aid_units * AID_UNIT_MUSD * cp
     acc[i, A_LABSEIZED] += lab_destroyed
     acc[i, A_FIN] += drag
@@ -247,14 +254,13 @@ def supply_month(
     acc[i, A_BPFLOW] += sent * S[i, ST_ROUTE + cx.BP]
     acc[i, A_SHIPLOST] += lost
     channels_month(S, i, cache, C_DET, C_BPCOST, base, sent, acc)
-    if audit:
-        _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent, seized, d_seized, delivered, direct)  # fmt: skip
+    _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent, seized, d_seized, delivered, direct)  # fmt: skip
     return delivered, removals, war, produced
 
 
 @njit(cache=True, inline="always")
 def _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent, seized, d_seized, delivered, direct):  # fmt: skip
-    """Add the month's flows to run ``i``'s mass-balance ledger (audit mode)."""
+    """Add the month's flows to run ``i``'s mass-balance ledger (checked by :meth:`Supply.balance`)."""
     cum[i, CU_SHIPPED] += shipped
     cum[i, CU_LOST] += lost
     cum[i, CU_ARRIVED] += arrived
@@ -280,10 +286,6 @@ class Supply:
 
     name = "supply"
     outputs = OUTPUTS
-
-    def __init__(self, audit: bool = False):
-        #: keep the cumulative mass-balance ledger (for :meth:`balance`; off on the fast path)
-        self.audit = audit
 
     def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
         n = p.n
@@ -348,7 +350,7 @@ class Supply:
 
     def _military(self, plan: PolicyPlan) -> np.ndarray:
         if self._mil is None or self._mil[0] != id(plan):
-            self._mil = (id(plan), military_options(plan))
+            self._mil = (id(plan), by_run(military_options(plan), self.n))
         return self._mil[1]
 
     # ------------------------------------------------------------------ one month
@@ -359,9 +361,9 @@ class Supply:
         for j, name in enumerate(LEVERS):
             self.lev[j] = plan.level(name, m)
         supply_kernel(
-            self.S, self.PP, self.PR, self.PX, self.cache, self.lev, self.hist[m], self._military(plan),
+            self.S, self.PP, self.PR, self.PX, self.cache, self.lev, by_run(self.hist[m], self.n), self._military(plan),
             ctx["illicit_users"], ctx["mexico_cooperation"], ctx.get("street_potency", self.ones), self.q_ref,
-            self.acc, self.cum, self.out, self.supplied, self.base, self.audit,
+            self.acc, self.cum, self.out, self.supplied, self.base,
         )  # fmt: skip
         self._publish(ctx)
         month = m % 12
@@ -372,9 +374,7 @@ class Supply:
 
     # ------------------------------------------------------------------ checks
     def balance(self) -> dict[str, np.ndarray]:
-        """Mass-balance residuals per run (kg; each should be ~0 up to rounding; needs ``audit``)."""
-        if not self.audit:
-            raise RuntimeError("Supply(audit=True) keeps the mass-balance ledger")
+        """Mass-balance residuals per run (kg; each should be ~0 up to rounding)."""
         c, S, y = self.cum, self.S, self.PP[:, pc.YIELD]
         col = {k: c[:, j] for j, k in enumerate(CUM)}
         return {

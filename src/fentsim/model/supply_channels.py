@@ -74,8 +74,8 @@ def channels_month(S, i, C, det, bp_cost, base, sent, acc):
     acc[i, _COST] += C[i, bp_cost]
     moved = 0.0
     for k in range(N_MODE):
-        if C[i, det + k] <= base[i, B_DET + k] * (1.0 + _RISEN):
-            moved += S[i, _ROUTE + k] - base[i, B_ROUTE + k]
+        gained = S[i, _ROUTE + k] - base[i, B_ROUTE + k]
+        moved += gained if C[i, det + k] <= base[i, B_DET + k] * (1.0 + _RISEN) else 0.0
     acc[i, _DISP] += moved * sent
     tot = 0.0
     for j in range(N_SRC):

@@ -116,22 +116,29 @@ _SPEC: list[tuple[str, int, str, str, str]] = [
       for k, m in enumerate(MODES)],
 ]  # fmt: skip
 
-_MODES, _SRC, _LAB = slice(ACC["mode"], ACC["mode"] + len(MODES)), slice(ACC["src"], ACC["src"] + len(SOURCES)), slice(ACC["lab"], ACC["lab"] + len(ORGS))  # fmt: skip
+_COL_OF = {name: c for name, c, _, _, _ in _SPEC}
+_SRC_NAMES = [f"precursor_kg_{s}" for s in SOURCES]
+_MODE_NAMES = [f"fentanyl_seized_kg_{m}" for m in MODES]
+_LAB_NAMES = [f"lab_capacity_kg_{o}" for o in ORGS]
 
 
-def _dispersal(t: np.ndarray) -> np.ndarray:
-    lab = t[_LAB].sum(axis=0)
-    return np.divide(12.0 * t[_LAB.stop - 1], lab, out=np.zeros_like(lab), where=lab > 0)
+def _sum(get, names: list[str]) -> np.ndarray:
+    return sum((get(n) for n in names[1:]), start=get(names[0]))
 
 
-#: outputs computed at flush time from other accumulators (t is the transposed accumulator)
+def _dispersal(get) -> np.ndarray:
+    lab = _sum(get, _LAB_NAMES)
+    return np.divide(12.0 * get(_LAB_NAMES[-1]), lab, out=np.zeros_like(lab), where=lab > 0)
+
+
+#: outputs computed from other outputs' annual values (``get(name)``) when a year is complete
 _DERIVED: list[tuple[Output, object]] = [
     (Output("precursor_kg", "flow", "kg", "precursor arriving at Mexican labs"),
-     lambda t: t[_SRC].sum(axis=0) - t[ACC["ship_lost"]]),
+     lambda get: _sum(get, _SRC_NAMES) - get("precursor_shipping_losses")),
     (Output("fentanyl_seized_kg", "flow", "kg", "pure fentanyl seized entering the US (all modes)"),
-     lambda t: t[_MODES].sum(axis=0)),
+     lambda get: _sum(get, _MODE_NAMES)),
     (Output("lab_capacity", "level", "kg/month", "lab capacity of all organisations"),
-     lambda t: t[_LAB].sum(axis=0)),
+     lambda get: _sum(get, _LAB_NAMES)),
     (Output("production_dispersal", "level", "fraction", "share of lab capacity in the fragmented pool"),
      _dispersal),  # level: 12 × the ratio of the annual sums (the recorder divides by 12)
 ]  # fmt: skip
@@ -166,6 +173,17 @@ def _mil_defaults() -> dict:
     return levers()["military_campaign"].default_options()
 
 
+def by_run(values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` shared by ``n`` runs as a ``(len(values), n)`` read-only view (no copy): the
+    month functions read shared inputs by run column, as the block kernels hold them.
+
+    Example:
+        >>> by_run(np.array([1.0, 2.0]), 3).tolist()
+        [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    """
+    return np.broadcast_to(np.asarray(values, dtype=float)[:, None], (len(values), n))
+
+
 def military_options(plan: PolicyPlan) -> np.ndarray:
     """``[leadership, labs, nodes, unilateral]`` for the plan's military campaign.
 
@@ -190,8 +208,29 @@ def flush(rec: Recorder, m: int, acc: np.ndarray) -> None:
     for name, c in _LEVELS:
         rec.level(name, m, t[c])
     for out, fn in _DERIVED:
-        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, fn(t))
+        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, fn(lambda k: t[_COL_OF[k]]))
     acc[:, _COLS] = 0.0
+
+
+def output_rows(row: dict[str, int]) -> np.ndarray:
+    """Each accumulator column's row in a recorder's table (:meth:`Recorder.table`), −1 for the
+    columns that are not outputs; the CBP column, recorded by fiscal year, is left out too."""
+    out = np.full(ACC["_size"], -1, dtype=np.int64)
+    for name, c in _FLOWS + _LEVELS:
+        out[c] = row[name]
+    return out
+
+
+def derive_years(rec: Recorder, years: slice) -> None:
+    """Record the derived outputs (sums and shares of other outputs) for the complete years
+    ``years``, from the other outputs already in ``rec``; call after those are added."""
+    table, row = rec.table()
+
+    def get(name: str) -> np.ndarray:
+        return table[row[name], years]
+
+    for out, fn in _DERIVED:
+        rec.add_years(out.name, years, fn(get))
 
 
 def flush_fiscal(rec: Recorder, m: int, acc: np.ndarray) -> None:

@@ -41,7 +41,8 @@ from ..policy.plan import PolicyPlan
 from .clock import DT, Clock
 from .history import H, history_drivers
 from .recorder import Output, Recorder
-from .supply_io import MONTH_DECEMBER, military_options
+from .supply_io import MONTH_DECEMBER, by_run, military_options
+from .vmath import vmax
 
 PARAMS: tuple[str, ...] = (
     "groups_init", "groups_per_removal", "groups_growth_rate", "groups_capacity",
@@ -58,6 +59,7 @@ N_COLS = K_COOP + 1
 
 #: state columns
 GROUPS, SHOCK, CONTEST, EXCESS, COOP = range(5)
+N_STATE = 5
 
 _SPEC: tuple[tuple[str, str, str, str], ...] = (
     ("mexico_homicides", "flow", "homicides/yr", "intentional homicides in Mexico"),
@@ -73,6 +75,7 @@ _SPEC: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 OUTPUTS: tuple[Output, ...] = tuple(Output(*s) for s in _SPEC)
+N_ACC = len(OUTPUTS)
 
 
 def derived(P: np.ndarray) -> np.ndarray:
@@ -97,36 +100,39 @@ def violence_kernel(S, P, removals, war, production, ops, built, mil, coop, acc)
     n = S.shape[0]
     for i in prange(n):
         coop[i] = violence_month(
-            P[i], S[i], acc[i], removals[i], war[i], production[i], ops[i], built[i], mil
+            P, S, acc, i, removals[i], war[i], production[i], ops[i], built[i], mil
         )
 
 
 @njit(cache=True, inline="always")
-def violence_month(p, s, a, removals, war, production, ops, built, mil):
-    """One month of one run's violence (parameter row ``p``, state ``s``, accumulators ``a``);
-    returns Mexico's cooperation index."""
-    harm = ops * (p[HARM_L] * mil[0] + p[HARM_LAB] * mil[1] + p[HARM_N] * mil[2])
-    target = 1.0 / (1.0 + p[COOP_U] * ops * mil[3] + p[COOP_H] * harm)
-    s[COOP] += (target - s[COOP]) * p[K_COOP]
-    g = logistic_groups(s[GROUPS], p[RG], p[KG], DT) + p[NU] * removals
-    s[GROUPS] = max(g, 0.0)
-    s[SHOCK] = s[SHOCK] * p[E_DECAY] + p[LOCAL] * p[SHARE] * removals + p[OPV] * ops
-    s[CONTEST] += (s[GROUPS] / (s[GROUPS] + p[GHALF]) - s[CONTEST]) * p[K_CONTEST]
-    s[EXCESS] += p[PER_MILE] * built
-    realised = s[EXCESS] * (1.0 - p[E_DECAY])
-    s[EXCESS] -= realised
+def violence_month(P, S, A, i, removals, war, production, ops, built, mil):
+    """One month of run ``i``'s violence (parameters ``P``, state ``S``, accumulators ``A``, each
+    indexed ``[run, column]``; military options in column ``i`` of ``mil``); returns Mexico's cooperation index."""
+    harm = ops * (P[i, HARM_L] * mil[0, i] + P[i, HARM_LAB] * mil[1, i] + P[i, HARM_N] * mil[2, i])
+    target = 1.0 / (1.0 + P[i, COOP_U] * ops * mil[3, i] + P[i, COOP_H] * harm)
+    S[i, COOP] += (target - S[i, COOP]) * P[i, K_COOP]
+    g = logistic_groups(S[i, GROUPS], P[i, RG], P[i, KG], DT) + P[i, NU] * removals
+    S[i, GROUPS] = vmax(g, 0.0)
+    S[i, SHOCK] = (
+        S[i, SHOCK] * P[i, E_DECAY] + P[i, LOCAL] * P[i, SHARE] * removals + P[i, OPV] * ops
+    )
+    S[i, CONTEST] += (S[i, GROUPS] / (S[i, GROUPS] + P[i, GHALF]) - S[i, CONTEST]) * P[i, K_CONTEST]
+    S[i, EXCESS] += P[i, PER_MILE] * built
+    realised = S[i, EXCESS] * (1.0 - P[i, E_DECAY])
+    S[i, EXCESS] -= realised
     x = production
-    stakes = 1.0 + p[STAKES] * x / (x + p[STAKES_HALF])
+    stakes = 1.0 + P[i, STAKES] * x / (x + P[i, STAKES_HALF])
     hom = (
-        p[HBASE] + p[HMAX] * s[CONTEST] * (1.0 + s[SHOCK] + p[WAR_EFF] * war) * stakes
+        P[i, HBASE]
+        + P[i, HMAX] * S[i, CONTEST] * (1.0 + S[i, SHOCK] + P[i, WAR_EFF] * war) * stakes
     ) * DT + realised
-    a[0] += hom
-    a[1] += s[GROUPS]
-    a[2] += harm
-    a[3] += s[COOP]
-    a[4] += s[CONTEST]
-    a[5] += s[SHOCK]
-    return s[COOP]
+    A[i, 0] += hom
+    A[i, 1] += S[i, GROUPS]
+    A[i, 2] += harm
+    A[i, 3] += S[i, COOP]
+    A[i, 4] += S[i, CONTEST]
+    A[i, 5] += S[i, SHOCK]
+    return S[i, COOP]
 
 
 def built_miles(hist_built: np.ndarray, barrier: np.ndarray) -> np.ndarray:
@@ -150,13 +156,13 @@ class Violence:
         n = p.n
         cols = np.column_stack([np.asarray(p[k], dtype=float) for k in PARAMS])
         self.P = derived(np.ascontiguousarray(cols))
-        self.S = np.zeros((n, 5))
+        self.S = np.zeros((n, N_STATE))
         self.S[:, GROUPS] = self.P[:, G0]
         g = self.S[:, GROUPS]
         self.S[:, CONTEST] = g / (g + self.P[:, GHALF])
         self.S[:, COOP] = 1.0
         self.coop = np.ones(n)
-        self.acc = np.zeros((n, len(OUTPUTS)))
+        self.acc = np.zeros((n, N_ACC))
         self.ops = np.zeros(n)
         self.built = np.zeros(n)
         self.zeros = np.zeros(n)
@@ -171,7 +177,7 @@ class Violence:
             np.subtract(plan.level("border_barrier", m), prev), 0.0
         )
         if self._mil is None or self._mil[0] != id(plan):
-            self._mil = (id(plan), military_options(plan))
+            self._mil = (id(plan), by_run(military_options(plan), self.S.shape[0]))
         violence_kernel(
             self.S, self.P, ctx.get("leadership_removals", self.zeros), ctx.get("cartel_war", self.zeros),
             ctx.get("fentanyl_production_kg", self.zeros), self.ops, self.built, self._mil[1], self.coop, self.acc,
