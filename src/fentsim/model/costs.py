@@ -135,20 +135,35 @@ class Costs:
             self._annual[name] = (used, (rise * c.per_unit).reshape(by_year).sum(axis=1))
 
     def step(self, m: int, plan: PolicyPlan, ctx: dict[str, np.ndarray], rec: Recorder) -> None:
-        if self.clock.month_of_year(m) != 11:
-            return
+        if self.clock.month_of_year(m) == 11:  # December: charge the year
+            y = self.clock.year_index(m)
+            self.charge(slice(y, y + 1), plan, rec)
+
+    def charge(self, years: slice, plan: PolicyPlan, rec: Recorder) -> None:
+        """Charge the complete years ``years`` at once (their costed quantities are recorded).
+
+        With no lever added to the status quo nothing is charged and the cost outputs stay zero.
+        """
         if self._plan_id != id(plan):
             self._prepare(plan)
-        # December: charge the year
-        y = self.clock.year_index(m)
-        total = np.zeros(self.n)
+        if not self._annual or years.stop <= years.start:
+            return
+        total = np.zeros((years.stop - years.start, self.n))
         for name, (used, rise) in self._annual.items():
             quantity = quantity_output(name)
             if rec.has(quantity):  # a component accumulated the costed quantity month by month
-                recurring = rec.year_total(quantity, y) * self._recurring[name]
+                recurring = rec.years_total(quantity, years) * self._recurring[name]
             else:
-                recurring = used[y] * self._base.get(name, 1.0) * self._recurring[name]
-            cost = recurring + rise[y] * self._capital[name]
-            rec.flow(cost_output(name), m, cost)
+                recurring = (
+                    _by_year(used, years) * self._base.get(name, 1.0) * self._recurring[name]
+                )
+            cost = recurring + _by_year(rise, years) * self._capital[name]
+            rec.add_years(cost_output(name), years, cost)
             total += cost
-        rec.flow(TOTAL, m, total)
+        rec.add_years(TOTAL, years, total)
+
+
+def _by_year(a: np.ndarray, years: slice) -> np.ndarray:
+    """Rows ``years`` of an annual array, ``(years, runs)`` or shared ``(years,)`` as a column."""
+    rows = a[years]
+    return rows[:, None] if rows.ndim == 1 else rows

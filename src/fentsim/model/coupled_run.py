@@ -370,8 +370,7 @@ class CoupledRun:
         rec.mark_written([name for name, _ in recorded])
         years = _years_ending(clock, m0, m1, _DECEMBER)
         derive_years(rec, years)
-        for y in range(years.start, years.stop):
-            self.costs.step(y * 12 + _DECEMBER, plan, self.ctx, rec)
+        self.costs.charge(years, plan, rec)
 
 
 def _years_ending(clock: Clock, m0: int, m1: int, month: int) -> slice:

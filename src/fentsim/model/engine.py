@@ -118,8 +118,7 @@ def _observed_run(
     for c in comps:
         if isinstance(c, Costs):
             c.init(params, clock, ctx)
-            for y in range(clock.n_years):
-                c.step(12 * y + 11, plan, ctx, rec)
+            c.charge(slice(0, clock.n_years), plan, rec)
     return rec
 
 

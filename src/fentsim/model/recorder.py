@@ -141,6 +141,13 @@ class Recorder:
             return self._final[name][:, y] * (12.0 if self._kinds[name] == "level" else 1.0)
         return self._data[name][y]
 
+    def years_total(self, name: str, years: slice) -> np.ndarray:
+        """:meth:`year_total` for the years ``years`` at once, ``(len(years), n)``."""
+        if name in self._final:
+            scale = 12.0 if self._kinds[name] == "level" else 1.0
+            return self._final[name][:, years].T * scale
+        return self._data[name][years]
+
     def result(self) -> dict[str, np.ndarray]:
         """Public outputs as ``(n_runs, n_years)`` arrays (call once: the recorder is spent)."""
         out = {}
