@@ -3,16 +3,18 @@
 :func:`simulate <fentsim.model.engine.simulate>` in ``coupled`` mode with the default components
 runs the supply chain, market, epidemic, violence and costs month by month, one compiled kernel
 per component per month, with Python in between. :class:`CoupledRun` runs the same components
-with the month loop inside one kernel (:func:`coupled_months`): blocks of runs go through their
-months with their state in cache, calling the components' own month functions
+with the month loop inside one kernel (:func:`coupled_months`): blocks of
+:data:`~fentsim.model.demand_drivers.LANES` runs, held with runs as columns in one array, go
+through their months with their state in cache, each component's month one SIMD loop over the
+block, calling the components' own month functions
 (:func:`~fentsim.model.supply.supply_month`, :func:`~fentsim.model.market.market_month`,
 :func:`~fentsim.model.demand_kernel.demand_month`, :func:`~fentsim.model.violence.violence_month`,
 and the policy-cache updates :func:`~fentsim.model.crossing.crossing_policy_run` and
 :func:`~fentsim.model.precursors.shipping_policy_run`) in the component order of
-:mod:`~fentsim.model.coupling`. Annual accumulators are copied out each September (CBP's fiscal
-year) and December and handed to the recorder afterwards as the components' own steps would,
-so outputs are the same as the month-by-month loop's (tested to 1e-9; the kernel is compiled with
-fast math).
+:mod:`~fentsim.model.coupling`. Annual accumulators are added each September (CBP's fiscal
+year) and December to the recorder's table, as the components' own steps would record them, so
+outputs are the same as the month-by-month loop's (tested to 1e-9; the kernel is compiled with
+fast math). Threads share the blocks (:func:`~fentsim.model.blocks.run_blocks`).
 
 It needs every lever level of the plan to be shared by all runs (designs over lever intensities
 run month by month); :func:`fusable` says whether a plan qualifies.
