@@ -116,8 +116,8 @@ class Recorder:
 
     def table(self) -> tuple[np.ndarray, dict[str, int]]:
         """The ``(outputs, years, runs)`` array behind every output, and each output's row in it:
-        kernels that run many months add whole years to it in place (flows summed, levels as the
-        sum of the months), then name what they wrote with :meth:`mark_written`."""
+        kernels that run many months write whole years into it in place (flows summed, levels as
+        the sum of the months), then name what they wrote with :meth:`mark_written`."""
         return self._store, self._row
 
     def mark_written(self, names: list[str]) -> None:
