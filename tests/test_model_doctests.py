@@ -12,6 +12,9 @@ MODULES = [
     "fentsim.model.flows",
     "fentsim.model.demand_kernel",
     "fentsim.model.demand",
+    "fentsim.model.blocks",
+    "fentsim.model.supply_io",
+    "fentsim.model.coupled_run",
 ]
 
 
