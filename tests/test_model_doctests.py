@@ -10,7 +10,8 @@ import pytest
 MODULES = [
     "fentsim.model.vmath",
     "fentsim.model.flows",
-    "fentsim.model.demand_kernel",
+    "fentsim.model.demand_setup",
+    "fentsim.model.demand_ledger",
     "fentsim.model.demand",
     "fentsim.model.blocks",
     "fentsim.model.supply_io",

@@ -52,7 +52,9 @@ from .demand_drivers import _A0, _BLOCK_ROWS, _U0, _X0, LANES, from_columns, to_
 from .demand_kernel import LEVERS as DEMAND_LEVERS
 from .demand_kernel import N_ACC as N_DEMAND_ACC
 from .demand_kernel import STATE as DEMAND_STATE
-from .demand_kernel import demand_month, month_rows
+from .demand_kernel import demand_month
+from .demand_ledger import charge_block, charged_levers, close_year
+from .demand_setup import month_rows
 from .history import DRIVERS, H
 from .market import Market
 from .precursors import shipping_policy_run
@@ -148,7 +150,7 @@ def coupled_months(
     S, PP, PR, PX, cache, lev_s, hist, mil, q_ref, acc_s, cum, supplied, base,
     static, lev_x, x_refresh, ship, ship_refresh,
     SM, PM, acc_m, cum_m,
-    X, PD, UD, acc_d,
+    X, PD, UD, charged, acc_d,
     SV, PV, acc_v, ops, built,
     sig, R, rows_s, row_cbp, rows_m, rows_v, rows_d,
 ):  # fmt: skip
@@ -159,9 +161,9 @@ def coupled_months(
     (``X``, ``PD`` …) and violence (``SV``, ``PV`` …) arrays are the components' own, one row per
     run; ``lev_*`` the plan's monthly levels (supply, crossing, demand), ``x_refresh`` /
     ``ship_refresh`` the months in which the crossing or shipping policy changes, ``ship`` the
-    maritime inspection level, ``ops`` and ``built`` the violence inputs. ``sig`` ``(n, 3)``
-    carries the signals read a month late (illicit users, Mexico's cooperation, street potency)
-    between calls. Each December (CBP's fiscal year: September) the annual accumulators are written
+    maritime inspection level, ``charged`` the demand levers costed, ``ops`` and ``built`` the
+    violence inputs. ``sig`` ``(n, 3)`` carries the signals read a month late (illicit users,
+    Mexico's cooperation, street potency) between calls. Each December (CBP's fiscal year: September) the annual accumulators are written
     to ``R``, the recorder's ``(outputs, years, runs)`` table, in the rows ``rows_*`` (−1: not
     recorded), and zeroed.
 
@@ -240,6 +242,7 @@ def coupled_months(
                 ex[2, j] = vlog(ex[1, j])
             for j in range(LANES):
                 demand_month(pd, x, j, u, j, ex[0, j], ex[1, j], ex[2, j], ex[3, j], ad)
+            charge_block(ad, x, u, charged, LANES)
             o, bt = ops[m], built[m]
             for j in range(LANES):
                 sg[0, j] = x[_U, j] + x[_H, j] + x[_TH, j]
@@ -258,6 +261,8 @@ def coupled_months(
                 _year_out(R, rows_s, y, i0, nl, bAS, _CBP)
                 _year_out(R, rows_m, y, i0, nl, bAM, -1)
                 _year_out(R, rows_v, y, i0, nl, bAV, -1)
+                for j in range(LANES):
+                    close_year(ad, j)
                 _year_out(R, rows_d, y, i0, nl, ad, -1)
         from_columns(X, x, i0, nl)
         from_columns(acc_d, ad, i0, nl)
@@ -367,7 +372,8 @@ class CoupledRun:
             sup.q_ref[:, None], sup.acc, sup.cum, sup.supplied, sup.base,
             self.static, lev_x, x_refresh, ship, ship_refresh,
             mkt.S, mkt.P, mkt.acc, mkt.cum,
-            dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights), self.acc_d,
+            dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights),
+            charged_levers(plan), self.acc_d,
             vio.S, vio.P, vio.acc, ops, built,
             self.sig, R, output_rows(row), row[CBP_OUTPUT.name],
             np.array([row[o.name] for o in mk.OUTPUTS]), np.array([row[o.name] for o in vi.OUTPUTS]),

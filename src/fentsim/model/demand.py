@@ -49,13 +49,9 @@ from .demand_kernel import (
     SIGNALS,
     STATE,
     STOCKS,
-    TRENDS,
-    cost_weights,
-    derived,
-    input_matrix,
-    month_rows,
-    trend_seeds,
 )
+from .demand_ledger import charged_levers, close_years
+from .demand_setup import TRENDS, cost_weights, derived, input_matrix, month_rows, trend_seeds
 from .inputs import observed_inputs
 from .naloxone import steady_state_kits
 from .recorder import Output, Recorder
@@ -235,11 +231,12 @@ class Demand:
             np.broadcast_to(np.asarray(ctx["fentanyl_share"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["potency"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["od_risk_supply"], dtype=float), (n,)),
-            self.A, self.SIG,
+            self.A, self.SIG, charged_levers(plan),
         )  # fmt: skip
         self._publish(ctx)
         if self.clock.month_of_year(m) == 11:
             y = self.clock.year_index(m)
+            close_years(self.A)
             t = np.ascontiguousarray(self.A.T)  # one transpose, then contiguous rows
             for name, k, _ in self._recorded:
                 rec.add_year(name, y, t[k])
@@ -257,7 +254,8 @@ class Demand:
             rows[k] = i
         run_blocks(
             demand_run, (self.n + LANES - 1) // LANES,
-            self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights, rows, Y,
+            self.X, self.P, shared, per_run, index, self.inputs, self.cost_weights,
+            charged_levers(plan), rows, Y,
         )  # fmt: skip
 
     def recorded(self, observed: bool = False) -> list[tuple[str, int]]:

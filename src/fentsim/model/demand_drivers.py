@@ -40,16 +40,17 @@ from .demand_kernel import (
     demand_month,
     observed_share,
 )
+from .demand_ledger import charge_block, charge_lever, close_year
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
-def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG):
+def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG, charged):
     """Advance every run one month (coupled mode).
 
     ``X`` (n, len(STATE)) run states; ``P`` (n, N_P); ``U`` (U_ROWS, n) the month's rows
-    (:func:`month_rows`) of each run; ``f_arr``, ``pot_arr``, ``risk_arr`` (n,) exposure from the
-    market; ``A`` (n, N_ACC) annual accumulators; ``SIG`` (len(SIGNALS), n) receives the published
-    signals.
+    (:func:`~fentsim.model.demand_setup.month_rows`) of each run; ``f_arr``, ``pot_arr``,
+    ``risk_arr`` (n,) exposure from the market; ``A`` (n, N_ACC) annual accumulators; ``SIG`` (len(SIGNALS), n) receives the published
+    signals; ``charged`` (len(LEVERS),) 1 for the levers whose costed quantity is accumulated.
     """
     n = X.shape[0]
     XT, PT, AT = X.T, P.T, A.T
@@ -57,6 +58,9 @@ def demand_step(X, P, U, f_arr, pot_arr, risk_arr, A, SIG):
         pot = pot_arr[i]
         log_pot = math.log(pot) if pot != 1.0 else 0.0
         entries, added = demand_month(PT, XT, i, U, i, f_arr[i], pot, log_pot, risk_arr[i], AT)
+        for k in range(N_LEVERS):
+            if charged[k]:
+                charge_lever(AT, XT, i, U, i, k)
         SIG[0, i] = X[i, _U] + X[i, _H] + X[i, _TH]
         SIG[1, i] = X[i, _H]
         SIG[2, i] = X[i, _TR] + X[i, _TH]
@@ -96,12 +100,13 @@ def from_columns(dst, src, i0, nl) -> None:
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, rows, Y):
+def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, charged, rows, Y):
     """Run every month for every run with observed exposure (the ``observed`` mode).
 
     ``LS`` (n_months, len(LEVERS)) lever levels shared by all runs; ``LR`` (k, n_months, n) the
     levels of the ``k`` levers that vary by run, ``lmap[j]`` their row (−1: shared); ``IN``
-    (n_months, len(INPUTS)); ``cw`` the :func:`cost_weights`; ``Y`` (k, n_years, n) receives the
+    (n_months, len(INPUTS)); ``cw`` the :func:`~fentsim.model.demand_setup.cost_weights` and
+    ``charged`` the levers costed (:func:`~fentsim.model.demand_ledger.charged_levers`); ``Y`` (k, n_years, n) receives the
     annual values of accumulator ``a`` in row ``rows[a]`` (−1: not recorded): flows summed, levels
     averaged over the year's months. Runs go in blocks of
     :data:`LANES`, held with runs as columns, so that each month is one SIMD loop over the block;
@@ -145,8 +150,11 @@ def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, rows, Y):
                 demand_month(p, x, j, u, j, f, pot, log_pot, 1.0, acc)
                 acc[_A_FSHARE, j] += f
                 acc[_A_POT, j] += pot
+            charge_block(acc, x, u, charged, LANES)
             if m % 12 == 11:
                 y = m // 12
+                for j in range(LANES):
+                    close_year(acc, j)
                 for k in range(N_ACC):
                     scale = (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else 1.0
                     row = rows[k]

@@ -7,18 +7,17 @@ kernel (:mod:`fentsim.model.coupled_run`).
 
 Runs never interact, so any chunking gives identical results. The equations are documented in
 :mod:`fentsim.model.demand`; parameters arrive as a ``(n_runs, N_P)`` matrix (:data:`PARAMS`
-then the per-run constants of :func:`derived`), the observed inputs as :func:`input_matrix`,
-lever levels, inputs and cost weights of a month as the rows of :func:`month_rows`.
+then the per-run constants of :data:`DERIVED`), the observed inputs and the lever levels, inputs
+and cost weights of a month as rows built by :mod:`fentsim.model.demand_setup`. Lever costs and
+the year's totals are kept by :mod:`fentsim.model.demand_ledger`.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .clock import DT
 from .flows import leave_fraction, leave_scale
-from .inputs import NALOXONE_GROWTH_YEARS, ObservedInputs
 from .vmath import vexp, vmax, vmin
 
 PARAMS: tuple[str, ...] = (
@@ -36,10 +35,11 @@ PARAMS: tuple[str, ...] = (
     "pandemic_od_effect", "pandemic_decay", "fentanyl_share_ceiling", "fentanyl_share_tau",
 )  # fmt: skip
 P = {name: i for i, name in enumerate(PARAMS)}
-#: per-run constants appended to the parameter matrix by :func:`derived`
+#: per-run constants appended to the parameter matrix by :func:`~fentsim.model.demand_setup.derived`
 DERIVED: tuple[str, ...] = (
     "kit_decay", "kit_inflow", "risk_memory_weight", "moud_complete", "moud_dropout", "stabilise",
     "non_od_moud", "rescue_chain", "pandemic_step", "capacity_step", "rx_trend_step", "share_step",
+    "stable_relapse_month",
 )  # fmt: skip
 N_P = len(PARAMS) + len(DERIVED)
 
@@ -50,14 +50,15 @@ LEVERS: tuple[str, ...] = (
 
 STOCKS: tuple[str, ...] = ("M", "R", "U", "H", "TR", "TH", "QR", "QH", "S")
 #: the state row of a run: the stocks, kits in circulation, the perceived-risk memory, the
-#: people ledger (cumulative entries and exits) and the running values of the exponential trends
-#: that start after a date (see :func:`_trend`)
+#: people ledger (cumulative entries and exits), the running values of the exponential trends
+#: that start after a date (see :func:`_trend`) and the month's MOUD patients above the capacity
+#: without the lever (a cost signal, see :mod:`~fentsim.model.demand_ledger`)
 STATE: tuple[str, ...] = (
     *STOCKS, "kits", "risk_memory", "cum_in", "cum_out",
-    "pandemic_trend", "capacity_trend", "rx_trend", "share_trend",
+    "pandemic_trend", "capacity_trend", "rx_trend", "share_trend", "moud_added",
 )  # fmt: skip
 
-#: observed inputs, one row per month (see :func:`input_matrix`)
+#: observed inputs, one row per month (see :func:`~fentsim.model.demand_setup.input_matrix`)
 INPUTS: tuple[str, ...] = (
     "rx_initiation", "rx_initiation_base", "rx_initiation_past", "naloxone_kits",
     "naloxone_past_capped", "methadone", "bup_patients", "xr_naltrexone", "moud_past",
@@ -96,9 +97,9 @@ COST_SIGNALS: tuple[str, ...] = (
  _RX_TREND, _NAL_GROWTH, _PREV_EFF, _REC_EFF, _DC_EFF, _RX_SUBST, _RISK_SENS, _RISK_TAU,
  _PAN_EFF, _PAN_DECAY, _F_CEIL, _F_TAU,
  _KIT_DECAY, _KIT_IN, _MEM_W, _COMPLETE, _DROPOUT, _STAB, _NON_OD_MOUD, _RESCUE, _PAN_STEP,
- _CAP_STEP, _RX_STEP, _F_STEP) = range(N_P)  # fmt: skip
+ _CAP_STEP, _RX_STEP, _F_STEP, _STAB_RELAPSE_M) = range(N_P)  # fmt: skip
 (_M, _R, _U, _H, _TR, _TH, _QR, _QH, _SS, _K, _MEM, _CIN, _COUT, _T_PAN, _T_CAP, _T_RX,
- _T_F) = range(len(STATE))  # fmt: skip
+ _T_F, _ADDED) = range(len(STATE))  # fmt: skip
 (_I_RX, _I_RX_BASE, _I_RX_PAST, _I_KITS, _I_KITS_PAST, _I_MMT, _I_BUP, _I_XR, _I_MOUD_PAST,
  _I_PAN, _I_FSHARE, _I_FLAST, _I_FPAST, _I_POT, _I_LOGPOT, _I_PAN_ON, _I_MOUD_ON, _I_RX_ON,
  _I_F_ON) = range(len(INPUTS))  # fmt: skip
@@ -109,118 +110,14 @@ N_ACC = len(ACC)
 _LEVEL0, _LEVEL1 = len(FLOWS), len(FLOWS) + len(LEVELS)  # accumulator rows that are levels
 N_LEVERS = len(LEVERS)
 N_INPUTS = len(INPUTS)
-#: rows of a month matrix (:func:`month_rows`): lever levels, observed inputs, cost weights
+#: rows of a month matrix (:func:`~fentsim.model.demand_setup.month_rows`): lever levels,
+#: observed inputs, cost weights
 _U_LV, _U_IN, _U_CW = 0, N_LEVERS, N_LEVERS + N_INPUTS
 U_ROWS = _U_CW + 4 * N_LEVERS
-assert N_LEVERS == 7, "demand_month charges each lever on its own line"
 
 KITS_PER_MILLION = 1e6  # the naloxone lever is in millions of kits per year
 #: perceived risk: illicit initiation is scaled by exp(-sensitivity × recent deaths / this scale)
 RISK_DEATHS_SCALE = 10_000.0  # deaths per year
-
-
-def derived(P: np.ndarray) -> np.ndarray:
-    """The parameter matrix ``(n, len(PARAMS))`` with the per-run constants of :data:`DERIVED`."""
-    decay = np.exp(-DT / P[:, _NAL_LIFE])
-    cols = (
-        decay,
-        P[:, _NAL_RISK] * P[:, _NAL_LIFE] * (1.0 - decay),
-        1.0 - np.exp(-DT / P[:, _RISK_TAU]),
-        P[:, _EXIT_REM] / P[:, _DUR],
-        (1.0 - P[:, _EXIT_REM]) / P[:, _DUR],
-        1.0 / P[:, _STAB_T],
-        P[:, _NON_OD] * P[:, _MOUD_NON_OD],
-        P[:, _P_WIT] * P[:, _P_TIME] * P[:, _NAL_EFF],
-        np.exp(-DT / P[:, _PAN_DECAY]),
-        np.exp(P[:, _CAP_GROWTH] * DT),
-        np.exp(P[:, _RX_TREND] * DT),
-        np.exp(-DT / P[:, _F_TAU]),
-    )
-    return np.ascontiguousarray(np.column_stack([P, *cols]))
-
-
-def cost_weights(codes: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """The kernel's cost weights ``(len(LEVERS), 4)`` from each lever's cost signal code (an index
-    into :data:`COST_SIGNALS`) and units per level.
-
-    A month adds ``w[k, 0] × patients added + level_k × (w[k, 1] × people in MOUD + w[k, 2] ×
-    illicit users + w[k, 3] × people in remission)`` to lever ``k``'s costed quantity.
-
-    Example:
-        >>> cost_weights(np.array([0, 1, 3]), np.array([1.0, 1.0, 0.5]))[1:, :3].tolist()
-        [[0.08333333333333333, 0.0, 0.0], [0.0, 0.0, 0.041666666666666664]]
-    """
-    w = np.zeros((len(codes), 4))
-    for k, code in enumerate(codes):
-        if code:
-            w[k, code - 1] = units[k] * DT
-    return w
-
-
-def month_rows(levels: np.ndarray, inputs: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """What :func:`demand_month` reads besides parameters and state, as ``(U_ROWS, cols)`` rows:
-    lever levels ``(len(LEVERS), cols)``, observed inputs ``(len(INPUTS), cols)`` and the
-    :func:`cost_weights` (the same in every column). Columns are months or runs.
-
-    Example:
-        >>> u = month_rows(np.zeros((7, 2)), np.ones((len(INPUTS), 2)), np.full((7, 4), 0.5))
-        >>> u.shape == (U_ROWS, 2), float(u[7, 1]), float(u[-1, 0])
-        (True, 1.0, 0.5)
-    """
-    cols = levels.shape[1]
-    cw = np.broadcast_to(weights.reshape(-1, 1), (weights.size, cols))
-    return np.ascontiguousarray(np.vstack([levels, inputs, cw]))
-
-
-def input_matrix(inp: ObservedInputs) -> np.ndarray:
-    """The observed inputs as a ``(n_months, len(INPUTS))`` matrix (one row per month)."""
-    n = inp.rx_initiation.shape[0]
-    cols = {
-        "rx_initiation": inp.rx_initiation,
-        "rx_initiation_base": np.full(n, inp.rx_initiation_base),
-        "rx_initiation_past": inp.rx_initiation_past,
-        "naloxone_kits": inp.naloxone_kits,
-        "naloxone_past_capped": np.minimum(inp.naloxone_past, NALOXONE_GROWTH_YEARS),
-        "methadone": inp.methadone,
-        "bup_patients": inp.bup_patients,
-        "xr_naltrexone": inp.xr_naltrexone,
-        "moud_past": inp.moud_past,
-        "pandemic_past": inp.pandemic_past,
-        "fentanyl_share": inp.fentanyl_share,
-        "fentanyl_share_last": np.full(n, inp.fentanyl_share_last),
-        "fentanyl_past": inp.fentanyl_past,
-        "potency": inp.potency,
-        "log_potency": np.log(inp.potency),
-        # 1.0 in the months an exponential trend runs (see TRENDS), else 0.0
-        "pandemic_on": inp.pandemic_past >= 0.0,
-        "moud_growing": inp.moud_past > 0.0,
-        "rx_projected": inp.rx_initiation_past > 0.0,
-        "share_projected": inp.fentanyl_past > 0.0,
-    }
-    return np.ascontiguousarray(np.column_stack([cols[k] for k in INPUTS]).astype(float))
-
-
-#: the exponential trends of :data:`STATE`: (state column, input column of the time since the
-#: trend started, input column that is 1.0 in the months it runs)
-TRENDS: tuple[tuple[int, int, int], ...] = (
-    (_T_PAN, _I_PAN, _I_PAN_ON), (_T_CAP, _I_MOUD_PAST, _I_MOUD_ON), (_T_RX, _I_RX_PAST, _I_RX_ON),
-    (_T_F, _I_FPAST, _I_F_ON),
-)  # fmt: skip
-
-
-def trend_seeds(P: np.ndarray, IN: np.ndarray) -> np.ndarray:
-    """Initial values ``(n, len(TRENDS))`` of the trend columns of the state for inputs ``IN``.
-
-    A trend is ``exp(rate × past)``; the kernel advances it by ``× exp(rate × DT)`` in each month
-    it runs (:func:`_trend`), so it starts one step before its value in the first such month.
-    """
-    rates = (-1.0 / P[:, _PAN_DECAY], P[:, _CAP_GROWTH], P[:, _RX_TREND], -1.0 / P[:, _F_TAU])
-    seeds = np.ones((P.shape[0], len(TRENDS)))
-    for j, (_, col, on) in enumerate(TRENDS):
-        running = np.flatnonzero(IN[:, on])
-        if running.size:
-            seeds[:, j] = np.exp(rates[j] * (IN[running[0], col] - DT))
-    return seeds
 
 
 @njit(cache=True, inline="always")
@@ -249,16 +146,6 @@ def observed_share(p, x, j, u, col) -> float:
 
 
 @njit(cache=True, inline="always")
-def _cost(acc, j, k, u, col, added, in_moud, illicit_users, remission) -> None:
-    """Add a month of lever ``k``'s costed quantity to run ``j``'s accumulator."""
-    acc[_A_COST + k, j] += u[_U_CW + 4 * k + 0, col] * added + u[_U_LV + k, col] * (
-        u[_U_CW + 4 * k + 1, col] * in_moud
-        + u[_U_CW + 4 * k + 2, col] * illicit_users
-        + u[_U_CW + 4 * k + 3, col] * remission
-    )
-
-
-@njit(cache=True, inline="always")
 def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     """Advance run ``j`` one month; add the month's outputs to its accumulators.
 
@@ -266,11 +153,12 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     ``(len(STATE), runs)``: run states; ``acc`` ``(N_ACC, runs)``: annual accumulators — runs are
     columns, so a loop over ``j`` reads and writes contiguous memory and compiles to SIMD code (the
     month has no branch that depends on the run and no library call). ``u[:, col]``: the run's
-    month rows (:func:`month_rows`: lever levels, observed inputs, cost weights); ``f``, ``pot``,
-    ``risk_supply``: the fentanyl share, potency (and its log) and supply-driven overdose-risk
-    multiplier this month. Returns
-    ``(moud_entries, moud_patients_added)`` for the signals of
-    :func:`~fentsim.model.demand_drivers.demand_step`.
+    month rows (:func:`~fentsim.model.demand_setup.month_rows`: lever levels, observed inputs,
+    cost weights); ``f``, ``pot``, ``risk_supply``: the fentanyl share, potency (and its log) and
+    supply-driven overdose-risk multiplier this month. Returns ``(moud_entries,
+    moud_patients_added)`` for the signals of :func:`~fentsim.model.demand_drivers.demand_step`;
+    the patients added are also left in the state for
+    :func:`~fentsim.model.demand_ledger.charge_lever`.
     """
     M, R, U, H, TR, TH = x[_M, j], x[_R, j], x[_U, j], x[_H, j], x[_TR, j], x[_TH, j]
     QR, QH, SS = x[_QR, j], x[_QH, j], x[_SS, j]
@@ -349,71 +237,103 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     relapse_rx = relapse * p[_RELAPSE_RX, j]
     stab = p[_STAB, j]
 
-    # competing-risk outflows
-    r1, r2, r3 = p[_QUIT_M, j], p[_RX_OUD, j], p[_RX_ILL, j] * subst * deterrence
-    k = leave_scale(M, r1 + r2 + r3 + d_rx_M + d_rxf_M, DT)
-    m_quit, m_to_r, m_to_u, m_d_rx, m_d_f = k * r1, k * r2, k * r3, k * d_rx_M, k * d_rxf_M
-
-    r1, r2 = p[_RXOUD_ILL, j] * subst, p[_REM_R, j]
-    k = leave_scale(R, r1 + r2 + treat + d_rx_R + d_rxf_R + non_od, DT)
-    r_to_h, r_rem, r_treat = k * r1, k * r2, k * treat
-    r_d_rx, r_d_f, r_other = k * d_rx_R, k * d_rxf_R, k * non_od
-
-    r1, r2 = p[_QUIT_U, j], p[_ILL_OUD, j]
-    k = leave_scale(U, r1 + r2 + (d_h + d_f) * rel_u, DT)
-    u_quit, u_to_h, u_d_h, u_d_f = k * r1, k * r2, k * d_h * rel_u, k * d_f * rel_u
-
-    r1 = p[_REM_H, j]
-    k = leave_scale(H, r1 + treat + d_h + d_f + non_od, DT)
-    h_rem, h_treat, h_d_h, h_d_f, h_other = k * r1, k * treat, k * d_h, k * d_f, k * non_od
-
-    k = leave_scale(TR, complete + dropout + (d_rx_R + d_rxf_R) * moud + non_od_moud, DT)
-    tr_done, tr_drop = k * complete, k * dropout
-    tr_d_rx, tr_d_f, tr_other = k * d_rx_R * moud, k * d_rxf_R * moud, k * non_od_moud
-
-    k = leave_scale(TH, complete + dropout + (d_h + d_f) * moud + non_od_moud, DT)
-    th_done, th_drop = k * complete, k * dropout
-    th_d_h, th_d_f, th_other = k * d_h * moud, k * d_f * moud, k * non_od_moud
-
-    k = leave_scale(QR, relapse_rx + stab, DT)
-    qr_relapse, qr_stable = k * relapse_rx, k * stab
-    k = leave_scale(QH, relapse + stab, DT)
-    qh_relapse, qh_stable = k * relapse, k * stab
-    s_relapse = leave_scale(SS, p[_STAB_RELAPSE, j], DT) * p[_STAB_RELAPSE, j]
-
     # overdoses (fatal + non-fatal) this month, from the stocks at the start of the month
     ods = ((M * p[_OD_M, j] + (R + TR * moud) * p[_OD_R, j]) * (mix_rx + mix_f)
            + (U * rel_u + H + TH * moud) * (od_h + od_f)) * DT  # fmt: skip
 
-    M = M + init_rx - m_quit - m_to_r - m_to_u - m_d_rx - m_d_f
-    R = R + m_to_r + qr_relapse + tr_drop - r_to_h - r_rem - r_treat - r_d_rx - r_d_f - r_other
-    U = U + init_ill + m_to_u - u_quit - u_to_h - u_d_h - u_d_f
-    H = (H + u_to_h + r_to_h + qh_relapse + s_relapse + th_drop
-         - h_rem - h_treat - h_d_h - h_d_f - h_other)  # fmt: skip
-    TR = TR + r_treat - tr_done - tr_drop - tr_d_rx - tr_d_f - tr_other
-    TH = TH + h_treat - th_done - th_drop - th_d_h - th_d_f - th_other
-    QR = QR + r_rem + tr_done - qr_relapse - qr_stable
-    QH = QH + h_rem + th_done - qh_relapse - qh_stable
-    SS = SS + qr_stable + qh_stable - s_relapse
+    # competing-risk outflows: each stock's outflow total leaves it and its flows go straight to
+    # their destinations (new stocks n*, deaths by source), so few values are live at once
+    r1, r2, r3 = p[_QUIT_M, j], p[_RX_OUD, j], p[_RX_ILL, j] * subst * deterrence
+    t = r1 + r2 + r3 + d_rx_M + d_rxf_M
+    k = leave_scale(M, t, DT)
+    nM = M + init_rx - k * t
+    nR = R + k * r2
+    nU = U + init_ill + k * r3
+    quits = k * r1
+    rx_all = k * d_rx_M  # deaths from prescription opioids, split by rx_synthetic_share below
+    synth = k * d_rxf_M  # deaths with fentanyl
+
+    r1, r2 = p[_RXOUD_ILL, j] * subst, p[_REM_R, j]
+    t = r1 + r2 + treat + d_rx_R + d_rxf_R + non_od
+    k = leave_scale(R, t, DT)
+    nR -= k * t
+    nH = H + k * r1
+    nQR = QR + k * r2
+    r_treat = k * treat
+    nTR = TR + r_treat
+    rx_all += k * d_rx_R
+    synth += k * d_rxf_R
+    other = k * non_od
+
+    r1, r2 = p[_QUIT_U, j], p[_ILL_OUD, j]
+    t = r1 + r2 + (d_h + d_f) * rel_u
+    k = leave_scale(U, t, DT)
+    nU -= k * t
+    quits += k * r1
+    nH += k * r2
+    heroin = k * d_h * rel_u  # heroin deaths without fentanyl
+    synth += k * d_f * rel_u
+
+    r1 = p[_REM_H, j]
+    t = r1 + treat + d_h + d_f + non_od
+    k = leave_scale(H, t, DT)
+    nH -= k * t
+    nQH = QH + k * r1
+    h_treat = k * treat
+    nTH = TH + h_treat
+    heroin += k * d_h
+    synth += k * d_f
+    other += k * non_od
+
+    t = complete + dropout + (d_rx_R + d_rxf_R) * moud + non_od_moud
+    k = leave_scale(TR, t, DT)
+    nTR -= k * t
+    nQR += k * complete
+    nR += k * dropout
+    rx_all += k * d_rx_R * moud
+    synth += k * d_rxf_R * moud
+    other += k * non_od_moud
+
+    t = complete + dropout + (d_h + d_f) * moud + non_od_moud
+    k = leave_scale(TH, t, DT)
+    nTH -= k * t
+    nQH += k * complete
+    nH += k * dropout
+    heroin += k * d_h * moud
+    synth += k * d_f * moud
+    other += k * non_od_moud
+
+    t = relapse_rx + stab
+    k = leave_scale(QR, t, DT)
+    nQR -= k * t
+    nR += k * relapse_rx
+    nSS = SS + k * stab
+    t = relapse + stab
+    k = leave_scale(QH, t, DT)
+    nQH -= k * t
+    nH += k * relapse
+    nSS += k * stab
+    s_relapse = SS * p[_STAB_RELAPSE_M, j]  # one hazard: the share is a per-run constant
+    nSS -= s_relapse
+    nH += s_relapse
+
+    M, R, U, H, TR, TH, QR, QH, SS = nM, nR, nU, nH, nTR, nTH, nQR, nQH, nSS
     x[_M, j], x[_R, j], x[_U, j], x[_H, j], x[_TR, j], x[_TH, j] = M, R, U, H, TR, TH
     x[_QR, j], x[_QH, j], x[_SS, j] = QR, QH, SS
 
     # deaths by exclusive category
-    rx_all = m_d_rx + r_d_rx + tr_d_rx
     syn = p[_RX_SYN, j]
     deaths_rx = rx_all * (1.0 - syn)
-    deaths_h = u_d_h + h_d_h + th_d_h
-    deaths_s = rx_all * syn + m_d_f + r_d_f + tr_d_f + u_d_f + h_d_f + th_d_f
+    deaths_h = heroin
+    deaths_s = rx_all * syn + synth
     deaths = deaths_rx + deaths_h + deaths_s
-    other = r_other + h_other + tr_other + th_other
     x[_MEM, j] += (deaths / DT - x[_MEM, j]) * p[_MEM_W, j]
     initiations = init_rx + init_ill
     x[_CIN, j] += initiations
-    x[_COUT, j] += m_quit + u_quit + deaths + other
+    x[_COUT, j] += quits + deaths + other
 
-    # annual accumulators: flows
+    # annual accumulators: flows (the totals are summed at the year's close: demand_ledger)
     entries = r_treat + h_treat
-    acc[_A_D, j] += deaths
     acc[_A_DRX, j] += deaths_rx
     acc[_A_DH, j] += deaths_h
     acc[_A_DS, j] += deaths_s
@@ -426,7 +346,6 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     # levels (at the end of the month)
     in_moud = TR + TH
     remission = QR + QH + SS
-    illicit_users = U + H + TH
     acc[_A_CAP, j] += capacity
     acc[_A_HAND, j] += on_hand
     acc[_A_M, j] += M
@@ -434,17 +353,8 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
     acc[_A_U, j] += U
     acc[_A_H, j] += H
     acc[_A_MOUD, j] += in_moud
-    acc[_A_OUD, j] += R + H + in_moud
     acc[_A_REM, j] += remission
-    acc[_A_TOTAL, j] += M + R + U + H + in_moud + remission
-    # costed quantities: patients above the capacity without the lever, or level × people covered
+    # patients above the capacity without the lever: the MOUD access lever's costed quantity
     added = vmax(in_moud - base_capacity, 0.0)
-    # one line per lever, not a loop: the month must stay a single loop body to vectorise
-    _cost(acc, j, 0, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 1, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 2, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 3, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 4, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 5, u, col, added, in_moud, illicit_users, remission)
-    _cost(acc, j, 6, u, col, added, in_moud, illicit_users, remission)
+    x[_ADDED, j] = added
     return entries, added
