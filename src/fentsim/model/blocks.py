@@ -32,15 +32,22 @@ def workers(n_blocks: int) -> int:
     return max(1, min(numba.get_num_threads(), n_blocks))
 
 
+#: ranges of blocks per thread: threads take the next range when they finish one, so a thread
+#: slowed down (by another process on the machine) does not hold the others up at the end
+PIECES_PER_THREAD = 8
+
+
 def run_blocks(kernel: Callable[..., object], n_blocks: int, *args: object) -> None:
-    """Call ``kernel(b0, b1, *args)`` on contiguous ranges of blocks ``0 … n_blocks − 1``, one
-    range per thread; the kernel must release the GIL and write only its own blocks' runs."""
+    """Call ``kernel(b0, b1, *args)`` on contiguous ranges of blocks that together cover
+    ``0 … n_blocks − 1``, shared among threads as they become free; the kernel must release the
+    GIL and write only its own blocks' runs."""
     k = workers(n_blocks)
     if k == 1:
         kernel(0, n_blocks, *args)
         return
-    bounds = [n_blocks * t // k for t in range(k + 1)]
+    pieces = min(n_blocks, k * PIECES_PER_THREAD)
+    bounds = [n_blocks * t // pieces for t in range(pieces + 1)]
     with ThreadPoolExecutor(k, thread_name_prefix="fentsim-blocks") as pool:
-        futures = [pool.submit(kernel, bounds[t], bounds[t + 1], *args) for t in range(k)]
+        futures = [pool.submit(kernel, bounds[t], bounds[t + 1], *args) for t in range(pieces)]
         for f in futures:
             f.result()
