@@ -14,6 +14,7 @@ MODULES = [
     "fentsim.model.demand_ledger",
     "fentsim.model.demand",
     "fentsim.model.blocks",
+    "fentsim.model.recorder",
     "fentsim.model.supply_io",
     "fentsim.model.coupled_run",
 ]

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from numba import njit
 
 from fentsim.model.flows import leave_fraction, leave_fraction_per_hazard, leave_scale
-from fentsim.model.vmath import EXP_LIMIT, vexp, vlog, vmax, vmin
+from fentsim.model.recorder import aligned_zeros
+from fentsim.model.vmath import EXP_LIMIT, store_fence, stream_store, vexp, vlog, vmax, vmin
 
 
 def _vexp_all(xs):
@@ -89,3 +90,32 @@ def test_vlog_matches_libm_over_the_normal_numbers(fastmath, tolerance):
     err = np.abs(got - np.log(xs)) / np.maximum(np.abs(np.log(xs)), 1.0)
     assert err.max() < tolerance
     assert vlog(1.0) == 0.0
+
+
+@njit
+def _stream_rows(dst, src, rows, i0):
+    for k in range(src.shape[0]):
+        for y in range(src.shape[1]):
+            for j in range(src.shape[2]):
+                stream_store(dst, rows[k], y, i0 + j, src[k, y, j])
+    store_fence()
+
+
+@pytest.mark.parametrize("n", [13, 16, 40])
+def test_stream_store_writes_what_an_assignment_writes(n):
+    # into the padded, line-aligned table and into a plain array's strided view, at an offset
+    rng = np.random.default_rng(n)
+    src = rng.normal(size=(3, 4, 5))
+    rows = np.array([2, 0, 3])
+    for table in (aligned_zeros((4, 4, n)), np.zeros((4, 4, n + 7))[:, :, 7:]):
+        expected = table.copy()
+        expected[rows, :, 6:11] = src
+        _stream_rows(table, src, rows, 6)
+        np.testing.assert_array_equal(table, expected)
+
+
+def test_aligned_zeros_rows_start_on_cache_lines():
+    for n in (1, 7, 8, 1808, 10_000):
+        a = aligned_zeros((3, 37, n))
+        assert a.shape == (3, 37, n) and not a.any()
+        assert a.ctypes.data % 64 == 0 and a.strides[1] % 64 == 0

@@ -66,7 +66,7 @@ from .supply_io import CBP_OUTPUT, CUM, MIL_OPTIONS, ST, derive_years, military_
 from .supply_io import LEVERS as SUPPLY_LEVERS
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
-from .vmath import vlog
+from .vmath import store_fence, stream_store, vlog
 
 _SCAN, _MILES, _IMMIG, _BUILT = (
     H["scanning"],
@@ -253,7 +253,7 @@ def coupled_months(
             if month == _SEPTEMBER:
                 y = m // 12
                 for j in range(nl):
-                    R[row_cbp, y, i0 + j] = bAS[_CBP, j]
+                    stream_store(R, row_cbp, y, i0 + j, bAS[_CBP, j])
                 for j in range(LANES):
                     bAS[_CBP, j] = 0.0
             if month == _DECEMBER:
@@ -276,6 +276,7 @@ def coupled_months(
         from_columns(cum_m, bCM, i0, nl)
         from_columns(SV, bSV, i0, nl)
         from_columns(acc_v, bAV, i0, nl)
+    store_fence()  # the table's non-temporal stores are visible when this call returns
 
 
 @njit(cache=True, inline="always")
@@ -295,15 +296,16 @@ def _year_out(R, rows, y, i0, nl, acc, keep):
     ``rows``, −1: not recorded) and zero them, all but row ``keep``, which another month closes.
 
     A year is closed once in a simulation (the accumulators carry over between calls), so the
-    value is stored, not added: a store need not wait for the table's cache line to arrive,
-    which made the year-end writes about a quarter faster (they are scattered: 16 runs of each
-    output and year per block)."""
+    value is stored, not added, and with a non-temporal store
+    (:func:`~fentsim.model.vmath.stream_store`) into the table's cache-line-aligned rows: the
+    line is not read first. These writes are scattered (16 runs of each output and year per
+    block) and were a quarter of the kernel's time."""
     for k in range(acc.shape[0]):
         if k != keep:
             r = rows[k]
             if r >= 0:
                 for j in range(nl):
-                    R[r, y, i0 + j] = acc[k, j]
+                    stream_store(R, r, y, i0 + j, acc[k, j])
             for j in range(acc.shape[1]):
                 acc[k, j] = 0.0
 

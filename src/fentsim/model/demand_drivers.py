@@ -41,6 +41,7 @@ from .demand_kernel import (
     observed_share,
 )
 from .demand_ledger import charge_block, charge_lever, close_year
+from .vmath import store_fence, stream_store
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
@@ -160,7 +161,8 @@ def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, charged, rows, Y):
                     row = rows[k]
                     if row >= 0:
                         for j in range(nl):
-                            Y[row, y, i0 + j] = acc[k, j] * scale
+                            stream_store(Y, row, y, i0 + j, acc[k, j] * scale)
                     for j in range(LANES):
                         acc[k, j] = 0.0
         from_columns(X, x, i0, nl)
+    store_fence()  # the outputs' non-temporal stores are visible when this call returns

@@ -49,7 +49,7 @@ import numpy as np
 from ..params import ParamSet
 from ..policy.plan import STATUS_QUO, PolicyPlan
 from .clock import Clock
-from .recorder import Output, Recorder
+from .recorder import Output, Recorder, aligned_zeros
 from .result import SimResult
 
 EXPOSURE_MODES: tuple[str, ...] = ("coupled", "observed")
@@ -104,7 +104,7 @@ def _observed_run(
     n = params.n
     rec = Recorder(clock, n, [o for c in comps for o in c.outputs])
     recorded = Demand().recorded(observed=True)
-    Y = np.zeros((len(recorded), clock.n_years, n))
+    Y = aligned_zeros((len(recorded), clock.n_years, n))
     for a in range(0, n, block):
         sl = slice(a, min(a + block, n))
         demand = Demand()

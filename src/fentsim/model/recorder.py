@@ -167,12 +167,37 @@ class Recorder:
         return out
 
 
+#: bytes in a cache line
+LINE = 64
+
+
+def aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` (float64) in which every row along the last axis starts on a cache line:
+    the last axis is padded to a multiple of 8 in memory, and the view leaves the padding out.
+
+    Kernels write the output table 16 runs at a time with non-temporal stores
+    (:func:`~fentsim.model.vmath.stream_store`), which are cheap only for whole lines.
+
+    Example:
+        >>> a = aligned_zeros((2, 3, 10))
+        >>> a.shape, a.ctypes.data % LINE, a.strides[1] % LINE
+        ((2, 3, 10), 0, 0)
+    """
+    *lead, n = shape
+    padded = -(-n // 8) * 8
+    count = int(np.prod(lead, dtype=np.int64)) * padded
+    raw = np.zeros(count + LINE // 8)
+    first = (-raw.ctypes.data % LINE) // 8
+    return raw[first : first + count].reshape(*lead, padded)[..., :n]
+
+
 def _zeros(names: list[str], n_years: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One zeroed ``(len(names), n_years, n)`` allocation, and a view of it per name.
+    """One zeroed ``(len(names), n_years, n)`` allocation (:func:`aligned_zeros`), and a view of
+    it per name.
 
     One large allocation is mapped fresh from the operating system, whose pages are zero until
     written, so outputs that are never written (those a kernel attaches whole) cost nothing;
     separate arrays of a few MB would each be cleared with ``memset``.
     """
-    block = np.zeros((len(names), n_years, n))
+    block = aligned_zeros((len(names), n_years, n))
     return block, {name: block[i] for i, name in enumerate(names)}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.core.extending import intrinsic
 
 #: arguments are clamped to this range (``e^±708`` is within float64)
@@ -109,3 +110,40 @@ def vlog(x: float) -> float:
     series = 1.0 + z * (1.0 / 3 + z * (1.0 / 5 + z * (1.0 / 7 + z * (1.0 / 9 + z * (1.0 / 11 + z * (
         1.0 / 13 + z * (1.0 / 15 + z * (1.0 / 17 + z * (1.0 / 19 + z * (1.0 / 21))))))))))  # fmt: skip
     return e * _LN2_HI + (e * _LN2_LO + 2.0 * s * series)
+
+
+@intrinsic
+def stream_store(typingctx, arr, i, j, k, value):  # pragma: no cover - compiled
+    """``arr[i, j, k] = value`` as a non-temporal store: the cache line is written to memory
+    without being read first. For outputs written once and not read soon, in whole lines: the
+    output table's rows start on a cache line (:func:`~fentsim.model.recorder.aligned_zeros`).
+    Call :func:`store_fence` before the results are used."""
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [
+            context.cast(builder, a, t, types.intp)
+            for a, t in zip(args[1:4], signature.args[1:4], strict=True)
+        ]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        val = context.cast(builder, args[4], signature.args[4], aryty.dtype)
+        store = builder.store(val, ptr)
+        flag = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+        store.set_metadata("nontemporal", flag)
+        return context.get_dummy_value()
+
+    return types.void(arr, i, j, k, value), codegen
+
+
+@intrinsic
+def store_fence(typingctx):  # pragma: no cover - compiled
+    """``sfence``: every :func:`stream_store` before it is visible before any store after it."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.VoidType(), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.sse.sfence")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+
+    return types.void(), codegen
