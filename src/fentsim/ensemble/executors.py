@@ -119,7 +119,13 @@ class ProcessExecutor(Executor):
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx)
+            threads = max(1, (os.cpu_count() or 1) // self.workers)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=self._ctx,
+                initializer=_kernel_threads,
+                initargs=(threads,),
+            )
         return self._pool
 
     def close(self) -> None:
@@ -130,6 +136,14 @@ class ProcessExecutor(Executor):
     def imap(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         pool = self._start()
         return _windowed(lambda t: pool.submit(fn, t), tasks, self.window)
+
+
+def _kernel_threads(threads: int) -> None:
+    """Worker start: the compiled kernels' threads share the cores with the other workers
+    (without this each worker process would start one kernel thread per core)."""
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 class DaskExecutor(Executor):
