@@ -109,15 +109,26 @@ class Costs:
     def init(self, p: ParamSet, clock: Clock, ctx: dict[str, np.ndarray]) -> None:
         self.n = p.n
         self.clock = clock
+        # the cost parameters of every lever; unit costs are summed only for the levers a plan
+        # uses (most simulations charge few levers, or none)
+        self._p: dict[str, np.ndarray] = {}
+        for lv in self._levers.values():
+            c = lv.cost
+            for k in (*c.recurring, *c.capital, *([c.base] if c.base else [])):
+                self._p[k] = p[k]
         self._recurring: dict[str, np.ndarray] = {}
         self._capital: dict[str, np.ndarray] = {}
         self._base: dict[str, np.ndarray] = {}
-        for name, lv in self._levers.items():
-            c = lv.cost
-            self._recurring[name] = sum((p[k] for k in c.recurring), np.zeros(p.n))
-            self._capital[name] = sum((p[k] for k in c.capital), np.zeros(p.n))
-            if c.base:
-                self._base[name] = p[c.base]
+
+    def _unit_costs(self, name: str) -> None:
+        """Recurring and capital unit costs of lever ``name``, per run (summed once)."""
+        if name in self._recurring:
+            return
+        c = self._levers[name].cost
+        self._recurring[name] = sum((self._p[k] for k in c.recurring), np.zeros(self.n))
+        self._capital[name] = sum((self._p[k] for k in c.capital), np.zeros(self.n))
+        if c.base:
+            self._base[name] = self._p[c.base]
 
     def _prepare(self, plan: PolicyPlan) -> None:
         """Annual weights of every active lever from the plan alone: level-years and rises."""
@@ -125,6 +136,7 @@ class Costs:
         self._plan_id = id(plan)
         self._annual: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in (n for n in self._levers if plan.active(n)):
+            self._unit_costs(name)
             c = self._levers[name].cost
             lvl = np.zeros((months, *np.shape(plan.levels[name])[1:]))
             src = np.asarray(plan.levels[name], dtype=float)[:months]

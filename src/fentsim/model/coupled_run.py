@@ -64,6 +64,7 @@ from .supply_channels import N_BASE
 from .supply_io import ACC as SUPPLY_ACC
 from .supply_io import CBP_OUTPUT, CUM, MIL_OPTIONS, ST, derive_years, military_options, output_rows
 from .supply_io import LEVERS as SUPPLY_LEVERS
+from .supply_io import RECORDED as SUPPLY_RECORDED
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
 from .vmath import store_fence, stream_store, vlog
@@ -152,7 +153,7 @@ def coupled_months(
     SM, PM, acc_m, cum_m,
     X, PD, UD, charged, acc_d,
     SV, PV, acc_v, ops, built,
-    sig, R, rows_s, row_cbp, rows_m, rows_v, rows_d,
+    sig, R, scale, rows_s, row_cbp, rows_m, rows_v, rows_d,
 ):  # fmt: skip
     """Months ``m0 … m1 − 1`` of the runs of blocks ``b0 … b1 − 1`` of the coupled model
     (:func:`~fentsim.model.blocks.run_blocks` shares the blocks among threads).
@@ -165,7 +166,8 @@ def coupled_months(
     violence inputs. ``sig`` ``(n, 3)`` carries the signals read a month late (illicit users,
     Mexico's cooperation, street potency) between calls. Each December (CBP's fiscal year: September) the annual accumulators are written
     to ``R``, the recorder's ``(outputs, years, runs)`` table, in the rows ``rows_*`` (−1: not
-    recorded), and zeroed.
+    recorded; levels as the year's mean, times ``scale`` of the row: :meth:`Recorder.level_scale`),
+    and zeroed.
 
     Runs go in blocks of :data:`LANES` held with runs as columns (one array per block, as in
     :func:`~fentsim.model.demand_drivers.demand_run`); the components' month functions, which
@@ -258,12 +260,12 @@ def coupled_months(
                     bAS[_CBP, j] = 0.0
             if month == _DECEMBER:
                 y = m // 12
-                _year_out(R, rows_s, y, i0, nl, bAS, _CBP)
-                _year_out(R, rows_m, y, i0, nl, bAM, -1)
-                _year_out(R, rows_v, y, i0, nl, bAV, -1)
+                _year_out(R, scale, rows_s, y, i0, nl, bAS, _CBP)
+                _year_out(R, scale, rows_m, y, i0, nl, bAM, -1)
+                _year_out(R, scale, rows_v, y, i0, nl, bAV, -1)
                 for j in range(LANES):
                     close_year(ad, j)
-                _year_out(R, rows_d, y, i0, nl, ad, -1)
+                _year_out(R, scale, rows_d, y, i0, nl, ad, -1)
         from_columns(X, x, i0, nl)
         from_columns(acc_d, ad, i0, nl)
         from_columns(sig, sg, i0, nl)
@@ -291,9 +293,10 @@ def _shared_rows(dst, src, m, first):
 
 
 @njit(cache=True, inline="always")
-def _year_out(R, rows, y, i0, nl, acc, keep):
+def _year_out(R, scale, rows, y, i0, nl, acc, keep):
     """Write a block's accumulators ``acc`` (rows) into year ``y`` of the table ``R`` (in rows
-    ``rows``, −1: not recorded) and zero them, all but row ``keep``, which another month closes.
+    ``rows``, −1: not recorded; times ``scale`` of the row, which makes levels the year's mean)
+    and zero them, all but row ``keep``, which another month closes.
 
     A year is closed once in a simulation (the accumulators carry over between calls), so the
     value is stored, not added, and with a non-temporal store
@@ -304,8 +307,9 @@ def _year_out(R, rows, y, i0, nl, acc, keep):
         if k != keep:
             r = rows[k]
             if r >= 0:
+                s = scale[r]
                 for j in range(nl):
-                    stream_store(R, r, y, i0 + j, acc[k, j])
+                    stream_store(R, r, y, i0 + j, acc[k, j] * s)
             for j in range(acc.shape[1]):
                 acc[k, j] = 0.0
 
@@ -377,12 +381,12 @@ class CoupledRun:
             dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights),
             charged_levers(plan), self.acc_d,
             vio.S, vio.P, vio.acc, ops, built,
-            self.sig, R, output_rows(row), row[CBP_OUTPUT.name],
+            self.sig, R, rec.level_scale(), output_rows(row), row[CBP_OUTPUT.name],
             np.array([row[o.name] for o in mk.OUTPUTS]), np.array([row[o.name] for o in vi.OUTPUTS]),
             rows_d,
         )  # fmt: skip
-        rec.mark_written([o.name for o in (*sup.outputs, *mk.OUTPUTS, *vi.OUTPUTS)])
-        rec.mark_written([name for name, _ in recorded])
+        written = [*SUPPLY_RECORDED, *(o.name for o in (*mk.OUTPUTS, *vi.OUTPUTS))]
+        rec.mark_written(written + [name for name, _ in recorded], averaged=True)
         years = _years_ending(clock, m0, m1, _DECEMBER)
         derive_years(rec, years)
         self.costs.charge(years, plan, rec)

@@ -49,6 +49,7 @@ class Recorder:
         self._kinds: dict[str, str] = {}
         self._data: dict[str, np.ndarray] = {}
         self._written: set[str] = set()
+        self._averaged: set[str] = set()  # levels a kernel stored as the year's mean (see table)
         self._final: dict[str, np.ndarray] = {}
         for out in outputs:
             if out.name in self._kinds:
@@ -63,7 +64,7 @@ class Recorder:
         """A recorder for the runs ``runs`` (a slice) that writes into this one's arrays."""
         sub = object.__new__(Recorder)
         sub.clock, sub.meta, sub._kinds = self.clock, self.meta, self._kinds
-        sub._written, sub._final = self._written, {}
+        sub._written, sub._averaged, sub._final = self._written, self._averaged, {}
         sub._data = {k: v[:, runs] for k, v in self._data.items()}
         sub._store, sub._row = self._store[:, :, runs], self._row
         sub.n = next(iter(sub._data.values())).shape[1] if sub._data else 0
@@ -74,7 +75,7 @@ class Recorder:
         (the engine forks a simulation whose portfolios part ways in that year)."""
         new = Recorder.__new__(Recorder)
         new.clock, new.n, new.meta, new._kinds = self.clock, self.n, self.meta, self._kinds
-        new._written, new._final = set(self._written), {}
+        new._written, new._averaged, new._final = set(self._written), set(self._averaged), {}
         new._store, new._data = _zeros(list(self._data), self.clock.n_years, self.n)
         new._row = self._row
         for k in self._written:
@@ -93,6 +94,7 @@ class Recorder:
         for k in other._written:
             self._data[k][...] = other._data[k]
         self._written.update(other._written)
+        self._averaged.update(other._averaged)
 
     def flow(self, name: str, m: int, value: np.ndarray | float) -> None:
         """Add a monthly amount to the year's total."""
@@ -104,25 +106,49 @@ class Recorder:
 
     def add_year(self, name: str, y: int, value: np.ndarray | float) -> None:
         """Add a year's total (flows) or a year's sum of 12 monthly values (levels)."""
+        self._sums_only(name)
         row = self._data[name][y]
         np.add(row, value, out=row)
         self._written.add(name)
 
     def add_years(self, name: str, years: slice, values: np.ndarray) -> None:
         """:meth:`add_year` for the years ``years`` at once: ``values`` ``(len(years), n)``."""
+        self._sums_only(name)
         rows = self._data[name][years]
         np.add(rows, values, out=rows)
         self._written.add(name)
 
+    def _sums_only(self, name: str) -> None:
+        if name in self._averaged:
+            raise ValueError(f"output {name!r} holds yearly means written by a kernel")
+
     def table(self) -> tuple[np.ndarray, dict[str, int]]:
         """The ``(outputs, years, runs)`` array behind every output, and each output's row in it:
         kernels that run many months write whole years into it in place (flows summed, levels as
-        the sum of the months), then name what they wrote with :meth:`mark_written`."""
+        the sum of the months, or their mean: see :meth:`level_scale`), then name what they wrote
+        with :meth:`mark_written`."""
         return self._store, self._row
 
-    def mark_written(self, names: list[str]) -> None:
-        """Record that values were added for ``names`` through :meth:`table`."""
+    def level_scale(self) -> np.ndarray:
+        """Per row of :meth:`table`: 1/12 for levels, 1 for flows — what a kernel multiplies a
+        year's monthly sums by to store levels as the year's mean (then ``mark_written(names,
+        averaged=True)``), which saves :meth:`result` a pass over every level output.
+
+        Example:
+            >>> from fentsim.model.clock import Clock
+            >>> rec = Recorder(Clock(2020, 2021), 1, [Output("a", "flow", "", ""),
+            ...                                       Output("b", "level", "", "")])
+            >>> rec.level_scale().tolist()
+            [1.0, 0.08333333333333333]
+        """
+        return np.array([1.0 / 12.0 if self._kinds[k] == "level" else 1.0 for k in self._row])
+
+    def mark_written(self, names: list[str], averaged: bool = False) -> None:
+        """Record that values were written for ``names`` through :meth:`table`; with
+        ``averaged``, levels were stored as the year's mean (:meth:`level_scale`)."""
         self._written.update(names)
+        if averaged:
+            self._averaged.update(k for k in names if self._kinds[k] == "level")
 
     def attach(self, name: str, values: np.ndarray) -> None:
         """Take a finished output: ``values`` ``(n_runs, n_years)`` in final units (levels averaged),
@@ -139,6 +165,8 @@ class Recorder:
         """The amount accumulated so far for year index ``y`` (levels: the monthly sum)."""
         if name in self._final:
             return self._final[name][:, y] * (12.0 if self._kinds[name] == "level" else 1.0)
+        if name in self._averaged:
+            return self._data[name][y] * 12.0
         return self._data[name][y]
 
     def years_total(self, name: str, years: slice) -> np.ndarray:
@@ -146,6 +174,8 @@ class Recorder:
         if name in self._final:
             scale = 12.0 if self._kinds[name] == "level" else 1.0
             return self._final[name][:, years].T * scale
+        if name in self._averaged:
+            return self._data[name][years] * 12.0
         return self._data[name][years]
 
     def result(self) -> dict[str, np.ndarray]:
@@ -160,7 +190,7 @@ class Recorder:
             if k not in self._written:
                 out[k] = np.zeros((self.n, self.clock.n_years))
                 continue
-            if self._kinds[k] == "level":
+            if self._kinds[k] == "level" and k not in self._averaged:
                 v *= 1.0 / 12.0
             out[k] = v.T  # a transposed view (Fortran order): no copy
         self._data, self._store = {}, np.zeros((0, 0, 0))  # the arrays now belong to the result

@@ -123,7 +123,10 @@ _LAB_NAMES = [f"lab_capacity_kg_{o}" for o in ORGS]
 
 
 def _sum(get, names: list[str]) -> np.ndarray:
-    return sum((get(n) for n in names[1:]), start=get(names[0]))
+    total = np.array(get(names[0]), dtype=float)  # a copy, then added to in place
+    for name in names[1:]:
+        total += get(name)
+    return total
 
 
 def _dispersal(get) -> np.ndarray:
@@ -146,6 +149,8 @@ _DERIVED: list[tuple[Output, object]] = [
 CBP_OUTPUT = Output(
     "cbp_seizures_lb", "flow", "lb", "CBP fentanyl seizures, gross weight, fiscal year Oct-Sep"
 )
+#: the outputs recorded from the accumulators (the others are derived from them)
+RECORDED: tuple[str, ...] = (CBP_OUTPUT.name, *(n for n, _, _, _, _ in _SPEC))
 OUTPUTS: tuple[Output, ...] = (
     CBP_OUTPUT, *(Output(n, k, u, d) for n, _, k, u, d in _SPEC), *(o for o, _ in _DERIVED)
 )  # fmt: skip
@@ -224,10 +229,9 @@ def output_rows(row: dict[str, int]) -> np.ndarray:
 def derive_years(rec: Recorder, years: slice) -> None:
     """Record the derived outputs (sums and shares of other outputs) for the complete years
     ``years``, from the other outputs already in ``rec``; call after those are added."""
-    table, row = rec.table()
 
     def get(name: str) -> np.ndarray:
-        return table[row[name], years]
+        return rec.years_total(name, years)
 
     for out, fn in _DERIVED:
         rec.add_years(out.name, years, fn(get))
