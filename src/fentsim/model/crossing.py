@@ -117,25 +117,30 @@ def crossing_policy_run(
     cov_c = P[i, SCAN_C0] + (P[i, SCAN_C1] - P[i, SCAN_C0]) * scan + lev[1, li]
     b = saturation(miles_hist + lev[2, li], P[i, WALL_HALF])
     s = vmin(vmax(P[i, HIST_IMMIG] * stop_hist + lev[3, li], 0.0), 1.0)
-    for k in range(N_MODE):
-        C[i, c_det + k] = P[i, D0 + k]
-        C[i, c_target + k] = static[i, k]
     d_p = 1.0 - (1.0 - P[i, D0 + POV]) * (1.0 - P[i, E_SCAN_P] * vmin(vmax(cov_p, 0.0), 1.0))
     d_c = 1.0 - (1.0 - P[i, D0 + COM]) * (1.0 - P[i, E_SCAN_C] * vmin(vmax(cov_c, 0.0), 1.0))
     d_b = 1.0 - (1.0 - P[i, D0 + BP]) * (1.0 - P[i, E_WALL] * b) * (1.0 - P[i, E_STAFF] * s)
     wall = vexp(-P[i, WALL_PEN] * b)
-    C[i, c_det + POV] = d_p
-    C[i, c_det + COM] = d_c
-    C[i, c_det + BP] = d_b
-    C[i, c_target + POV] = P[i, W0 + POV] * vexp(-P[i, BETA] * d_p)
-    C[i, c_target + COM] = P[i, W0 + COM] * vexp(-P[i, BETA] * d_c)
-    C[i, c_target + BP] = P[i, W0 + BP] * vexp(-P[i, BETA] * d_b) * (1.0 - s) * wall
+    t_p = P[i, W0 + POV] * vexp(-P[i, BETA] * d_p)
+    t_c = P[i, W0 + COM] * vexp(-P[i, BETA] * d_c)
+    t_b = P[i, W0 + BP] * vexp(-P[i, BETA] * d_b) * (1.0 - s) * wall
+    # everything is read before anything is written, and nothing written is read back: loops
+    # over runs that inline this need no run-time alias checks between the cache and the inputs
+    tot = t_p + t_c + t_b
+    for k in range(N_MODE):
+        if k != POV and k != COM and k != BP:
+            tot += static[i, k]
+    inv = 1.0 / tot
+    for k in range(N_MODE):
+        if k == POV:
+            C[i, c_det + k], C[i, c_target + k] = d_p, t_p * inv
+        elif k == COM:
+            C[i, c_det + k], C[i, c_target + k] = d_c, t_c * inv
+        elif k == BP:
+            C[i, c_det + k], C[i, c_target + k] = d_b, t_b * inv
+        else:
+            C[i, c_det + k], C[i, c_target + k] = P[i, D0 + k], static[i, k] * inv
     C[i, c_cost] = 1.0 / wall
-    tot = 0.0
-    for k in range(N_MODE):
-        tot += C[i, c_target + k]
-    for k in range(N_MODE):
-        C[i, c_target + k] /= tot
 
 
 @njit(cache=True, inline="always")
