@@ -231,7 +231,7 @@ class Demand:
             np.broadcast_to(np.asarray(ctx["fentanyl_share"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["potency"], dtype=float), (n,)),
             np.broadcast_to(np.asarray(ctx["od_risk_supply"], dtype=float), (n,)),
-            self.A, self.SIG, charged_levers(plan),
+            self.A, self.SIG, self._charged(plan),
         )  # fmt: skip
         self._publish(ctx)
         if self.clock.month_of_year(m) == 11:
@@ -241,6 +241,13 @@ class Demand:
             for name, k, _ in self._recorded:
                 rec.add_year(name, y, t[k])
             self.A[:] = 0.0
+
+    def _charged(self, plan: PolicyPlan) -> np.ndarray:
+        """The levers costed under ``plan`` (:func:`charged_levers`), found once per plan."""
+        key = getattr(self, "_charged_for", None)
+        if key is None or key[0] != id(plan):  # an id, as in Costs: forks must not copy plans
+            self._charged_for = (id(plan), charged_levers(plan))
+        return self._charged_for[1]
 
     def run_observed(self, plan: PolicyPlan, Y: np.ndarray) -> None:
         """Every month at once with exposure from the observed series (after :meth:`init`).
