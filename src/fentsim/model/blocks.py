@@ -2,10 +2,10 @@
 
 The block kernels (:func:`~fentsim.model.coupled_run.coupled_months`) keep a block of
 :data:`~fentsim.model.demand_drivers.LANES` runs in one array and loop over its runs in SIMD code.
-They are compiled serially with ``nogil=True`` and called from a few Python threads, each on a
-contiguous range of blocks, rather than with numba's ``parallel=True``: for these kernels the
-parallel backend's outlined loop body compiled several times more slowly (about 270 s against
-77 s for the coupled kernel) and ran no faster (the observed-mode epidemic, side by side: 16.9
+They are compiled serially with ``nogil=True`` and called from a few Python threads, which take
+contiguous ranges of blocks as they become free, rather than with numba's ``parallel=True``: for
+these kernels the parallel backend's outlined loop body compiled several times more slowly (about
+270 s against 77 s for the coupled kernel) and ran no faster (the observed-mode epidemic, side by side: 16.9
 and 17.2 million run-months/s parallel, 18.0 and 18.3 threaded, on 2 cores).
 
 Example:

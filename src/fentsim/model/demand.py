@@ -166,6 +166,7 @@ class Demand:
 
     def __init__(self) -> None:
         self.cost_codes, self.cost_units = cost_signal_codes()
+        self._charged_for: tuple[int, np.ndarray] | None = None  # (id(plan), charged levers)
         self.cost_weights = cost_weights(self.cost_codes, self.cost_units)
         self.outputs: tuple[Output, ...] = OUTPUTS + tuple(
             Output(quantity_output(lv), "flow", "person-years", f"costed quantity of {lv}", True)
@@ -244,8 +245,8 @@ class Demand:
 
     def _charged(self, plan: PolicyPlan) -> np.ndarray:
         """The levers costed under ``plan`` (:func:`charged_levers`), found once per plan."""
-        key = getattr(self, "_charged_for", None)
-        if key is None or key[0] != id(plan):  # an id, as in Costs: forks must not copy plans
+        if self._charged_for is None or self._charged_for[0] != id(plan):
+            # keyed by id, as in Costs: a fork (deep copy) must not copy the plan
             self._charged_for = (id(plan), charged_levers(plan))
         return self._charged_for[1]
 
