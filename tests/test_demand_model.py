@@ -187,3 +187,31 @@ def test_death_categories_add_up():
         o["opioid_deaths_rx"] + o["opioid_deaths_heroin"] + o["opioid_deaths_synthetic"],
         rtol=1e-12,
     )
+
+
+def test_rx_initiation_split_at_the_nsduh_redesign_adds_up_to_the_series():
+    from fentsim import data
+    from fentsim.model.inputs import NSDUH_REDEFINITION_YEAR, observed_inputs
+
+    inp = observed_inputs(CLOCK)
+    df = data.load("demand_series")[["year", "rx_misuse_initiates_nsduh"]].dropna()
+    whole = np.interp(CLOCK.times(), df["year"] + 0.5, df["rx_misuse_initiates_nsduh"])
+    np.testing.assert_allclose(inp.rx_initiation + inp.rx_initiation_redefined, whole, rtol=1e-12)
+    times = CLOCK.times()
+    assert (inp.rx_initiation_redefined[times < NSDUH_REDEFINITION_YEAR - 0.5] == 0).all()
+    assert (inp.rx_initiation[times > NSDUH_REDEFINITION_YEAR + 0.5] == 0).all()
+
+
+def test_rx_misuse_redefinition_lowers_rx_misuse_only_after_2015():
+    ps = fitted_point(1)
+    ps["rx_misuse_redefinition"] = np.array([1.0])
+    one = simulate(ps, PolicyPlan(), clock=CLOCK, exposure="observed")
+    ps["rx_misuse_redefinition"] = np.array([1.5])
+    wide = simulate(ps, PolicyPlan(), clock=CLOCK, exposure="observed")
+    a, b = one.outcomes["rx_misuse"], wide.outcomes["rx_misuse"]
+    years = np.asarray(one.years)
+    before, after = years <= 2013, years >= 2015  # annual figures sit at mid-year
+    np.testing.assert_allclose(a[..., before], b[..., before], rtol=1e-12)
+    # the inflow from 2015 (and its projection) is divided by 1.5: fewer people misuse after it
+    assert (b[..., after] < a[..., after]).all()
+    assert float((b[..., years == 2030] / a[..., years == 2030]).max()) < 0.9

@@ -33,13 +33,14 @@ PARAMS: tuple[str, ...] = (
     "rx_initiation_trend", "naloxone_kits_growth", "prevention_effect", "recovery_relapse_reduction",
     "drug_checking_effect", "rx_limit_substitution", "perceived_risk_sensitivity", "perceived_risk_tau",
     "pandemic_od_effect", "pandemic_decay", "fentanyl_share_ceiling", "fentanyl_share_tau",
+    "rx_misuse_redefinition",
 )  # fmt: skip
 P = {name: i for i, name in enumerate(PARAMS)}
 #: per-run constants appended to the parameter matrix by :func:`~fentsim.model.demand_setup.derived`
 DERIVED: tuple[str, ...] = (
     "kit_decay", "kit_inflow", "risk_memory_weight", "moud_complete", "moud_dropout", "stabilise",
     "non_od_moud", "rescue_chain", "pandemic_step", "capacity_step", "rx_trend_step", "share_step",
-    "stable_relapse_month",
+    "stable_relapse_month", "rx_definition_scale",
 )  # fmt: skip
 N_P = len(PARAMS) + len(DERIVED)
 
@@ -60,7 +61,7 @@ STATE: tuple[str, ...] = (
 
 #: observed inputs, one row per month (see :func:`~fentsim.model.demand_setup.input_matrix`)
 INPUTS: tuple[str, ...] = (
-    "rx_initiation", "rx_initiation_base", "rx_initiation_past", "naloxone_kits",
+    "rx_initiation", "rx_initiation_redefined", "rx_initiation_base", "rx_initiation_past", "naloxone_kits",
     "naloxone_past_capped", "methadone", "bup_patients", "xr_naltrexone", "moud_past",
     "pandemic_past", "fentanyl_share", "fentanyl_share_last", "fentanyl_past", "potency",
     "log_potency", "pandemic_on", "moud_growing", "rx_projected", "share_projected",
@@ -95,12 +96,12 @@ COST_SIGNALS: tuple[str, ...] = (
  _BUP_FRAC, _CAP_GROWTH, _OD_M, _OD_R, _OD_H, _OD_U_REL, _FENT_MULT, _CFR_RX, _CFR_H, _CFR_F,
  _POT_EL, _RX_FENT, _RX_SYN, _NAL_RISK, _NAL_LIFE, _NAL_CARRY, _P_WIT, _P_TIME, _NAL_EFF,
  _RX_TREND, _NAL_GROWTH, _PREV_EFF, _REC_EFF, _DC_EFF, _RX_SUBST, _RISK_SENS, _RISK_TAU,
- _PAN_EFF, _PAN_DECAY, _F_CEIL, _F_TAU,
+ _PAN_EFF, _PAN_DECAY, _F_CEIL, _F_TAU, _RX_REDEF,
  _KIT_DECAY, _KIT_IN, _MEM_W, _COMPLETE, _DROPOUT, _STAB, _NON_OD_MOUD, _RESCUE, _PAN_STEP,
- _CAP_STEP, _RX_STEP, _F_STEP, _STAB_RELAPSE_M) = range(N_P)  # fmt: skip
+ _CAP_STEP, _RX_STEP, _F_STEP, _STAB_RELAPSE_M, _RX_SCALE) = range(N_P)  # fmt: skip
 (_M, _R, _U, _H, _TR, _TH, _QR, _QH, _SS, _K, _MEM, _CIN, _COUT, _T_PAN, _T_CAP, _T_RX,
  _T_F, _ADDED) = range(len(STATE))  # fmt: skip
-(_I_RX, _I_RX_BASE, _I_RX_PAST, _I_KITS, _I_KITS_PAST, _I_MMT, _I_BUP, _I_XR, _I_MOUD_PAST,
+(_I_RX, _I_RX_NEW, _I_RX_BASE, _I_RX_PAST, _I_KITS, _I_KITS_PAST, _I_MMT, _I_BUP, _I_XR, _I_MOUD_PAST,
  _I_PAN, _I_FSHARE, _I_FLAST, _I_FPAST, _I_POT, _I_LOGPOT, _I_PAN_ON, _I_MOUD_ON, _I_RX_ON,
  _I_F_ON) = range(len(INPUTS))  # fmt: skip
 (_A_D, _A_DRX, _A_DH, _A_DS, _A_OD, _A_REV, _A_OTHER, _A_INIT, _A_ENTRY, _A_KITS,
@@ -221,9 +222,15 @@ def demand_month(p, x, j, u, col, f, pot, log_pot, risk_supply, acc):
 
     # initiation
     prev_gate = 1.0 - prevention_cov * p[_PREV_EFF, j]
+    # NSDUH counts from 2015 (broader "misuse") are brought to the earlier definition's scale
     projected = u[_U_IN + _I_RX_ON, col]
-    rx_trend = u[_U_IN + _I_RX_BASE, col] * _trend(x, _T_RX, j, projected, p[_RX_STEP, j])
-    rx_init = _pick(projected, rx_trend, u[_U_IN + _I_RX, col])
+    rx_scale = p[_RX_SCALE, j]
+    rx_trend = (
+        u[_U_IN + _I_RX_BASE, col] * rx_scale * _trend(x, _T_RX, j, projected, p[_RX_STEP, j])
+    )
+    rx_init = _pick(
+        projected, rx_trend, u[_U_IN + _I_RX, col] + u[_U_IN + _I_RX_NEW, col] * rx_scale
+    )
     init_rx = rx_init * (1.0 - limits) * prev_gate * DT
     # perceived risk (SOURCE): recent overdose deaths deter initiation of illicit opioids
     deterrence = vexp(-p[_RISK_SENS, j] * x[_MEM, j] * (1.0 / RISK_DEATHS_SCALE))

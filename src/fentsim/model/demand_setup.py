@@ -39,6 +39,7 @@ from .demand_kernel import (
     _P_WIT,
     _PAN_DECAY,
     _RISK_TAU,
+    _RX_REDEF,
     _RX_TREND,
     _STAB_RELAPSE,
     _STAB_T,
@@ -68,6 +69,7 @@ def derived(P: np.ndarray) -> np.ndarray:
         np.exp(P[:, _RX_TREND] * DT),
         np.exp(-DT / P[:, _F_TAU]),
         -np.expm1(-DT * P[:, _STAB_RELAPSE]),  # the share of stable remission relapsing a month
+        1.0 / P[:, _RX_REDEF],  # NSDUH initiates from 2015 on the earlier definition's scale
     )
     return np.ascontiguousarray(np.column_stack([P, *cols]))
 
@@ -111,6 +113,7 @@ def input_matrix(inp: ObservedInputs) -> np.ndarray:
     n = inp.rx_initiation.shape[0]
     cols = {
         "rx_initiation": inp.rx_initiation,
+        "rx_initiation_redefined": inp.rx_initiation_redefined,
         "rx_initiation_base": np.full(n, inp.rx_initiation_base),
         "rx_initiation_past": inp.rx_initiation_past,
         "naloxone_kits": inp.naloxone_kits,

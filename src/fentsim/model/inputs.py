@@ -7,7 +7,9 @@ documented rule whose uncertain parts are registry parameters (per run):
 =======================  ====================================  ===============================================
 input                    data (shipped copy)                   after the last data year
 =======================  ====================================  ===============================================
-Rx-misuse initiation     NSDUH initiates 1999–2020             mean of the last 3 years × exp(rx_initiation_trend · years)
+Rx-misuse initiation     NSDUH initiates 1999–2020; from 2015  mean of the last 3 years × exp(rx_initiation_trend · years)
+                         (the survey's broader "misuse")      (on the pre-2015 scale, like the data from 2015)
+                         divided by rx_misuse_redefinition
 naloxone kits / yr       SOURCE data files 1999–2020           + naloxone_kits_growth per year for 5 years, then flat
 MOUD capacity (persons)  methadone OTP single-day clients +    last value × exp(moud_capacity_growth · years)
                          bup_point_fraction × bup patients/yr
@@ -38,6 +40,11 @@ from .clock import Clock
 
 #: years of data averaged for the Rx-initiation extrapolation base (2020 alone is a COVID-era low)
 RX_INIT_BASE_YEARS = 3
+#: NSDUH's 2015 questionnaire redesign replaced "nonmedical use" of prescription pain relievers
+#: (use only for the feeling it causes) with the broader "misuse" (any use not directed by a
+#: doctor): from this survey year the initiates count a wider group. The kernel divides those
+#: years by the per-run ``rx_misuse_redefinition`` ratio, so the inflow stays on one definition.
+NSDUH_REDEFINITION_YEAR = 2015
 #: the COVID-19 national emergency declaration (13 March 2020), as a decimal year
 PANDEMIC_START = 2020.0 + 2.5 / 12.0
 #: years whose DEA readings define potency 1.0
@@ -50,8 +57,9 @@ NALOXONE_GROWTH_YEARS = 5.0
 class ObservedInputs:
     """Monthly input arrays (shape ``(n_months,)``) and years past each series' last datum."""
 
-    rx_initiation: np.ndarray  # persons/yr
-    rx_initiation_base: float  # persons/yr, mean of the last data years
+    rx_initiation: np.ndarray  # persons/yr, the part interpolated from the years before 2015
+    rx_initiation_redefined: np.ndarray  # persons/yr, the part from 2015 on (new definition)
+    rx_initiation_base: float  # persons/yr, mean of the last data years (new definition)
     rx_initiation_past: np.ndarray  # years past the last datum (0 inside the data)
     naloxone_kits: np.ndarray  # kits/yr
     naloxone_past: np.ndarray
@@ -136,14 +144,19 @@ def observed_inputs(clock: Clock) -> ObservedInputs:
     df = _annual_frame()
     times = clock.times()
 
-    def series(col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def series(col: str, keep=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sub = df[["year", col]].dropna()
         yrs = sub["year"].to_numpy(dtype=float)
         vals = sub[col].to_numpy(dtype=float)
-        v, past = _interp(times, yrs, vals)
+        # interpolation is linear in the values: the parts of a split series add up to the whole
+        v, past = _interp(times, yrs, vals if keep is None else np.where(keep(yrs), vals, 0.0))
         return v, past, vals
 
-    rx, rx_past, rx_vals = series("rx_misuse_initiates_nsduh")
+    def redefined(yrs: np.ndarray) -> np.ndarray:
+        return yrs >= NSDUH_REDEFINITION_YEAR
+
+    rx, rx_past, rx_vals = series("rx_misuse_initiates_nsduh", lambda yrs: ~redefined(yrs))
+    rx_new, _, _ = series("rx_misuse_initiates_nsduh", redefined)
     nal, nal_past, _ = series("naloxone_kits_total")
     mmt, moud_past, _ = series("methadone_otp_clients_single_day")
     bup, _, _ = series("buprenorphine_patients_per_year")
@@ -154,6 +167,7 @@ def observed_inputs(clock: Clock) -> ObservedInputs:
 
     return ObservedInputs(
         rx_initiation=rx,
+        rx_initiation_redefined=rx_new,
         rx_initiation_base=float(rx_vals[-RX_INIT_BASE_YEARS:].mean()),
         rx_initiation_past=rx_past,
         naloxone_kits=nal,
