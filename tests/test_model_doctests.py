@@ -15,6 +15,7 @@ MODULES = [
     "fentsim.model.demand",
     "fentsim.model.blocks",
     "fentsim.model.recorder",
+    "fentsim.model.table_pool",
     "fentsim.model.supply_io",
     "fentsim.model.coupled_run",
 ]

@@ -49,8 +49,9 @@ import numpy as np
 from ..params import ParamSet
 from ..policy.plan import STATUS_QUO, PolicyPlan
 from .clock import Clock
-from .recorder import Output, Recorder, aligned_zeros
+from .recorder import Output, Recorder
 from .result import SimResult
+from .table_pool import output_table
 
 EXPOSURE_MODES: tuple[str, ...] = ("coupled", "observed")
 DEFAULT_BLOCK = 8192
@@ -104,7 +105,7 @@ def _observed_run(
     n = params.n
     rec = Recorder(clock, n, [o for c in comps for o in c.outputs])
     recorded = Demand().recorded(observed=True)
-    Y = aligned_zeros((len(recorded), clock.n_years, n))
+    Y, _ = output_table((len(recorded), clock.n_years, n))  # the kernel stores every value
     for a in range(0, n, block):
         sl = slice(a, min(a + block, n))
         demand = Demand()

@@ -21,6 +21,9 @@ from typing import Literal
 import numpy as np
 
 from .clock import Clock
+from .table_pool import LINE, aligned_zeros, output_table
+
+__all__ = ["LINE", "Output", "Recorder", "aligned_zeros"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class Recorder:
 
     The engine simulates the runs in blocks: :meth:`block` gives a recorder for some of the runs
     that writes into the same arrays, so each output is written once, in place, and
-    :meth:`result` needs neither concatenation nor a copy.
+    :meth:`result` needs neither concatenation nor a copy. The table's memory may be a previous
+    table's (:mod:`~fentsim.model.table_pool`): a row is zeroed on its first use unless a kernel
+    stored it whole first.
     """
 
     def __init__(self, clock: Clock, n: int, outputs: list[Output]):
@@ -57,14 +62,19 @@ class Recorder:
             if not out.internal:
                 self.meta[out.name] = out
             self._kinds[out.name] = out.kind
-        self._store, self._data = _zeros(list(self._kinds), clock.n_years, n)
+        self._store, self._data, stale = _zeros(list(self._kinds), clock.n_years, n, pooled=True)
         self._row = {name: k for k, name in enumerate(self._data)}
+        #: rows that may hold a previous table's values: zeroed (whole, for every run) on first
+        #: use, unless a kernel stores them whole first (:meth:`mark_written`)
+        self._stale: set[str] = set(self._kinds) if stale else set()
+        self._root = self._store
 
     def block(self, runs: slice) -> Recorder:
         """A recorder for the runs ``runs`` (a slice) that writes into this one's arrays."""
         sub = object.__new__(Recorder)
         sub.clock, sub.meta, sub._kinds = self.clock, self.meta, self._kinds
         sub._written, sub._averaged, sub._final = self._written, self._averaged, {}
+        sub._stale, sub._root = self._stale, self._root
         sub._data = {k: v[:, runs] for k, v in self._data.items()}
         sub._store, sub._row = self._store[:, :, runs], self._row
         sub.n = next(iter(sub._data.values())).shape[1] if sub._data else 0
@@ -76,7 +86,8 @@ class Recorder:
         new = Recorder.__new__(Recorder)
         new.clock, new.n, new.meta, new._kinds = self.clock, self.n, self.meta, self._kinds
         new._written, new._averaged, new._final = set(self._written), set(self._averaged), {}
-        new._store, new._data = _zeros(list(self._data), self.clock.n_years, self.n)
+        new._store, new._data, _ = _zeros(list(self._data), self.clock.n_years, self.n)
+        new._stale, new._root = set(), new._store
         new._row = self._row
         for k in self._written:
             new._data[k][: through_year + 1] = self._data[k][: through_year + 1]
@@ -93,6 +104,7 @@ class Recorder:
         """Copy every written output of ``other`` (same outputs, same number of runs) into this one."""
         for k in other._written:
             self._data[k][...] = other._data[k]
+        self._stale.difference_update(other._written)
         self._written.update(other._written)
         self._averaged.update(other._averaged)
 
@@ -107,6 +119,7 @@ class Recorder:
     def add_year(self, name: str, y: int, value: np.ndarray | float) -> None:
         """Add a year's total (flows) or a year's sum of 12 monthly values (levels)."""
         self._sums_only(name)
+        self._clean(name)
         row = self._data[name][y]
         np.add(row, value, out=row)
         self._written.add(name)
@@ -114,9 +127,16 @@ class Recorder:
     def add_years(self, name: str, years: slice, values: np.ndarray) -> None:
         """:meth:`add_year` for the years ``years`` at once: ``values`` ``(len(years), n)``."""
         self._sums_only(name)
+        self._clean(name)
         rows = self._data[name][years]
         np.add(rows, values, out=rows)
         self._written.add(name)
+
+    def _clean(self, name: str) -> None:
+        """Zero ``name``'s row for every run if it may hold a previous table's values."""
+        if name in self._stale:
+            self._root[self._row[name]] = 0.0
+            self._stale.discard(name)
 
     def _sums_only(self, name: str) -> None:
         if name in self._averaged:
@@ -126,7 +146,8 @@ class Recorder:
         """The ``(outputs, years, runs)`` array behind every output, and each output's row in it:
         kernels that run many months write whole years into it in place (flows summed, levels as
         the sum of the months, or their mean: see :meth:`level_scale`), then name what they wrote
-        with :meth:`mark_written`."""
+        with :meth:`mark_written`. Kernels store every year of the rows they write (the table
+        may hold a previous table's values: :mod:`~fentsim.model.table_pool`), never add."""
         return self._store, self._row
 
     def level_scale(self) -> np.ndarray:
@@ -147,6 +168,7 @@ class Recorder:
         """Record that values were written for ``names`` through :meth:`table`; with
         ``averaged``, levels were stored as the year's mean (:meth:`level_scale`)."""
         self._written.update(names)
+        self._stale.difference_update(names)
         if averaged:
             self._averaged.update(k for k in names if self._kinds[k] == "level")
 
@@ -167,6 +189,7 @@ class Recorder:
             return self._final[name][:, y] * (12.0 if self._kinds[name] == "level" else 1.0)
         if name in self._averaged:
             return self._data[name][y] * 12.0
+        self._clean(name)
         return self._data[name][y]
 
     def years_total(self, name: str, years: slice) -> np.ndarray:
@@ -176,6 +199,7 @@ class Recorder:
             return self._final[name][:, years].T * scale
         if name in self._averaged:
             return self._data[name][years] * 12.0
+        self._clean(name)
         return self._data[name][years]
 
     def result(self) -> dict[str, np.ndarray]:
@@ -193,41 +217,23 @@ class Recorder:
             if self._kinds[k] == "level" and k not in self._averaged:
                 v *= 1.0 / 12.0
             out[k] = v.T  # a transposed view (Fortran order): no copy
-        self._data, self._store = {}, np.zeros((0, 0, 0))  # the arrays now belong to the result
+        # the arrays now belong to the result (the table's memory returns to the pool with them)
+        self._data, self._store = {}, np.zeros((0, 0, 0))
+        self._root = self._store
         return out
 
 
-#: bytes in a cache line
-LINE = 64
+def _zeros(
+    names: list[str], n_years: int, n: int, pooled: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray], bool]:
+    """One ``(len(names), n_years, n)`` table with cache-line-aligned rows, a view of it per
+    name, and whether it holds old values (``pooled``: memory of a table no longer referenced,
+    :func:`~fentsim.model.table_pool.output_table`).
 
-
-def aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
-    """Zeros of ``shape`` (float64) in which every row along the last axis starts on a cache line:
-    the last axis is padded to a multiple of 8 in memory, and the view leaves the padding out.
-
-    Kernels write the output table 16 runs at a time with non-temporal stores
-    (:func:`~fentsim.model.vmath.stream_store`), which are cheap only for whole lines.
-
-    Example:
-        >>> a = aligned_zeros((2, 3, 10))
-        >>> a.shape, a.ctypes.data % LINE, a.strides[1] % LINE
-        ((2, 3, 10), 0, 0)
+    Otherwise the table is fresh zeros: one large allocation is mapped fresh from the operating
+    system, whose pages are zero until written, so outputs that are never written (those a kernel
+    attaches whole) cost nothing.
     """
-    *lead, n = shape
-    padded = -(-n // 8) * 8
-    count = int(np.prod(lead, dtype=np.int64)) * padded
-    raw = np.zeros(count + LINE // 8)
-    first = (-raw.ctypes.data % LINE) // 8
-    return raw[first : first + count].reshape(*lead, padded)[..., :n]
-
-
-def _zeros(names: list[str], n_years: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One zeroed ``(len(names), n_years, n)`` allocation (:func:`aligned_zeros`), and a view of
-    it per name.
-
-    One large allocation is mapped fresh from the operating system, whose pages are zero until
-    written, so outputs that are never written (those a kernel attaches whole) cost nothing;
-    separate arrays of a few MB would each be cleared with ``memset``.
-    """
-    block = aligned_zeros((len(names), n_years, n))
-    return block, {name: block[i] for i, name in enumerate(names)}
+    shape = (len(names), n_years, n)
+    block, stale = output_table(shape) if pooled else (aligned_zeros(shape), False)
+    return block, {name: block[i] for i, name in enumerate(names)}, stale

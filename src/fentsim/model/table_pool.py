@@ -1,0 +1,125 @@
+"""Output tables that reuse the memory of tables no longer referenced.
+
+A simulation's output table is large (10,000 coupled runs: 100 outputs × 37 years × 8 bytes per
+run, about 300 MB) and the kernels write it once. Fresh memory from the operating system costs a
+page fault and a zeroing of every page on its first write, which was about a tenth of a 10,000-run
+coupled simulation; a table whose memory was written before costs neither.
+
+:func:`output_table` takes its memory from an anonymous ``mmap`` seen through one numpy array;
+every view of the table (the result's outputs included) refers to that array, so when the last
+view is gone a ``weakref.finalize`` hands the mapping back to the pool. A reused table holds the
+old values: whoever takes one must write or zero each row before reading it (the recorder zeroes
+a row on first use unless a kernel stored it whole, see :class:`~fentsim.model.recorder.Recorder`).
+
+The pool keeps at most :data:`POOL_MAX_BYTES` and hands out only tables of at least
+:data:`POOL_MIN_BYTES` (smaller ones are cheap to zero); :func:`release` empties it.
+
+Example:
+    >>> t, reused = output_table((2, 3, 1000))
+    >>> t.shape, t.ctypes.data % 64, t.strides[1] % 64
+    ((2, 3, 1000), 0, 0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import threading
+import weakref
+
+import numpy as np
+
+#: tables smaller than this are allocated zeroed and not pooled
+POOL_MIN_BYTES = 1 << 22
+#: the most memory the pool keeps for reuse
+POOL_MAX_BYTES = 1 << 30
+#: bytes in a cache line
+LINE = 64
+
+_lock = threading.Lock()
+_free: dict[int, list[mmap.mmap]] = {}
+_kept = [0]  # bytes held in _free
+
+
+def _take(nbytes: int) -> tuple[mmap.mmap, bool]:
+    with _lock:
+        stack = _free.get(nbytes)
+        if stack:
+            _kept[0] -= nbytes
+            return stack.pop(), True
+    if hasattr(mmap, "MAP_PRIVATE"):  # private: Python's default for -1 is shared (shmem) memory
+        mm = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # pragma: no cover - Windows
+        mm = mmap.mmap(-1, nbytes)
+    if hasattr(mm, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+        # as numpy does for large arrays: fewer page faults (where the kernel offers huge pages)
+        with contextlib.suppress(OSError):
+            mm.madvise(mmap.MADV_HUGEPAGE)
+    return mm, False
+
+
+def _give(nbytes: int, mm: mmap.mmap) -> None:
+    # called as the table's array dies, while its buffer export is still open: a mapping that
+    # is not kept is unmapped when its last reference goes, not closed here
+    with _lock:
+        if _kept[0] + nbytes <= POOL_MAX_BYTES:
+            _free.setdefault(nbytes, []).append(mm)
+            _kept[0] += nbytes
+
+
+def release() -> int:
+    """Let go of every table the pool keeps (unmapped once unreferenced); returns the bytes."""
+    with _lock:
+        _free.clear()
+        freed, _kept[0] = _kept[0], 0
+    return freed
+
+
+def kept_bytes() -> int:
+    """Bytes the pool holds for reuse."""
+    return _kept[0]
+
+
+def padded_count(shape: tuple[int, ...]) -> tuple[int, int]:
+    """Float64 elements of a table of ``shape`` whose last axis is padded to a multiple of 8
+    (one cache line), and the padded length of that axis."""
+    *lead, n = shape
+    padded = -(-n // 8) * 8
+    return int(np.prod(lead, dtype=np.int64)) * padded, padded
+
+
+def output_table(shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """A float64 table of ``shape`` whose rows along the last axis start on cache lines, and
+    whether its memory is reused (then it holds old values, not zeros).
+
+    Tables under :data:`POOL_MIN_BYTES` are fresh zeros.
+    """
+    count, padded = padded_count(shape)
+    nbytes = count * 8
+    if nbytes < POOL_MIN_BYTES:
+        return aligned_zeros(shape), False
+    mm, reused = _take(nbytes)
+    raw = np.frombuffer(mm, dtype=np.float64)  # page-aligned; every view refers to this array
+    done = weakref.finalize(raw, _give, nbytes, mm)
+    done.atexit = False
+    *lead, n = shape
+    return raw.reshape(*lead, padded)[..., :n], reused
+
+
+def aligned_zeros(shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` (float64) in which every row along the last axis starts on a cache line:
+    the last axis is padded to a multiple of 8 in memory, and the view leaves the padding out.
+
+    Kernels write the output table 16 runs at a time with non-temporal stores
+    (:func:`~fentsim.model.vmath.stream_store`), which are cheap only for whole lines.
+
+    Example:
+        >>> a = aligned_zeros((2, 3, 10))
+        >>> a.shape, a.ctypes.data % LINE, a.strides[1] % LINE
+        ((2, 3, 10), 0, 0)
+    """
+    count, padded = padded_count(shape)
+    *lead, _ = shape
+    raw = np.zeros(count + LINE // 8)
+    first = (-raw.ctypes.data % LINE) // 8
+    return raw[first : first + count].reshape(*lead, padded)[..., : shape[-1]]
