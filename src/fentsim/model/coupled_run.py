@@ -62,9 +62,10 @@ from .recorder import Output, Recorder
 from .supply import Supply, supply_month
 from .supply_channels import N_BASE
 from .supply_io import ACC as SUPPLY_ACC
-from .supply_io import CBP_OUTPUT, CUM, MIL_OPTIONS, ST, derive_years, military_options, output_rows
+from .supply_io import CBP_OUTPUT, CUM, MIL_OPTIONS, ST, military_options, output_rows
 from .supply_io import LEVERS as SUPPLY_LEVERS
 from .supply_io import RECORDED as SUPPLY_RECORDED
+from .supply_io import close_year as close_supply_year
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
 from .vmath import store_fence, stream_store, vlog
@@ -260,6 +261,8 @@ def coupled_months(
                     bAS[_CBP, j] = 0.0
             if month == _DECEMBER:
                 y = m // 12
+                for j in range(LANES):
+                    close_supply_year(tAS, j)
                 _year_out(R, scale, rows_s, y, i0, nl, bAS, _CBP)
                 _year_out(R, scale, rows_m, y, i0, nl, bAM, -1)
                 _year_out(R, scale, rows_v, y, i0, nl, bAV, -1)
@@ -387,9 +390,7 @@ class CoupledRun:
         )  # fmt: skip
         written = [*SUPPLY_RECORDED, *(o.name for o in (*mk.OUTPUTS, *vi.OUTPUTS))]
         rec.mark_written(written + [name for name, _ in recorded], averaged=True)
-        years = _years_ending(clock, m0, m1, _DECEMBER)
-        derive_years(rec, years)
-        self.costs.charge(years, plan, rec)
+        self.costs.charge(_years_ending(clock, m0, m1, _DECEMBER), plan, rec)
 
 
 def _years_ending(clock: Clock, m0: int, m1: int, month: int) -> slice:

@@ -20,12 +20,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 from ..policy.plan import PolicyPlan
 from .crossing import MODES
 from .precursors import SOURCES
 from .production import ORGS
 from .recorder import Output, Recorder
+from .vmath import vmax
 
 
 def _layout(spec: tuple[tuple[str, int], ...]) -> dict[str, int]:
@@ -53,6 +55,8 @@ ACC = _layout((
     ("enforcement", 1), ("lab_seized", 1), ("fin_cost", 1), ("laundering", 1), ("revenue", 1),
     ("node_hit", 1), ("availability", 1), ("bp_flow", 1), ("ship_lost", 1), ("detect", 3),
     ("bp_cost", 1), ("displaced", 1), ("substitution", 1),
+    # derived from the others when the year closes (close_year)
+    ("precursor_total", 1), ("seized_total", 1), ("lab_total", 1), ("dispersal", 1),
 ))  # fmt: skip
 
 #: cumulative mass-balance accumulators (kg since the start of the run)
@@ -114,37 +118,49 @@ _SPEC: list[tuple[str, int, str, str, str]] = [
     *[(f"fentanyl_seized_kg_{m}", ACC["mode"] + k, "flow", "kg",
        f"pure fentanyl seized on mode {m}" + (" (incl. direct parcels from China)" if m == "mail" else ""))
       for k, m in enumerate(MODES)],
+    # derived from the other columns when the year closes (close_year)
+    ("precursor_kg", ACC["precursor_total"], "flow", "kg", "precursor arriving at Mexican labs"),
+    ("fentanyl_seized_kg", ACC["seized_total"], "flow", "kg", "pure fentanyl seized entering the US (all modes)"),
+    ("lab_capacity", ACC["lab_total"], "level", "kg/month", "lab capacity of all organisations"),
+    ("production_dispersal", ACC["dispersal"], "level", "fraction", "share of lab capacity in the fragmented pool"),
 ]  # fmt: skip
 
-_COL_OF = {name: c for name, c, _, _, _ in _SPEC}
-_SRC_NAMES = [f"precursor_kg_{s}" for s in SOURCES]
-_MODE_NAMES = [f"fentanyl_seized_kg_{m}" for m in MODES]
-_LAB_NAMES = [f"lab_capacity_kg_{o}" for o in ORGS]
+_A_SRC, _A_MODE, _A_LAB, _A_SHIP_LOST = ACC["src"], ACC["mode"], ACC["lab"], ACC["ship_lost"]
+_A_PREC, _A_SEIZED, _A_LAB_T, _A_DISP = (
+    ACC["precursor_total"], ACC["seized_total"], ACC["lab_total"], ACC["dispersal"]
+)  # fmt: skip
+_N_SRC, _N_MODE, _N_ORG = len(SOURCES), len(MODES), len(ORGS)
 
 
-def _sum(get, names: list[str]) -> np.ndarray:
-    total = np.array(get(names[0]), dtype=float)  # a copy, then added to in place
-    for name in names[1:]:
-        total += get(name)
-    return total
+@njit(cache=True, inline="always")
+def close_year(A, i) -> None:
+    """Run ``i``'s derived accumulators (``A[i, column]``) for the year, from the others; call once
+    the year's months are in and before the year is recorded: precursor arriving (shipped from
+    every source less shipping losses), fentanyl seized on all modes, lab capacity of all
+    organisations, and the fragmented pool's share of it. Levels are kept as sums of the months,
+    like the others, so the share is 12 × the ratio of the year's sums."""
+    prec = -A[i, _A_SHIP_LOST]
+    for j in range(_N_SRC):
+        prec += A[i, _A_SRC + j]
+    A[i, _A_PREC] = prec
+    seized = 0.0
+    for k in range(_N_MODE):
+        seized += A[i, _A_MODE + k]
+    A[i, _A_SEIZED] = seized
+    lab = 0.0
+    for o in range(_N_ORG):
+        lab += A[i, _A_LAB + o]
+    A[i, _A_LAB_T] = lab
+    # no capacity at all: every organisation's is 0, so the share is 0
+    A[i, _A_DISP] = 12.0 * A[i, _A_LAB + _N_ORG - 1] / vmax(lab, 1e-300)
 
 
-def _dispersal(get) -> np.ndarray:
-    lab = _sum(get, _LAB_NAMES)
-    return np.divide(12.0 * get(_LAB_NAMES[-1]), lab, out=np.zeros_like(lab), where=lab > 0)
+@njit(cache=True)
+def close_years(A) -> None:
+    """:func:`close_year` for every run (rows of ``A``)."""
+    for i in range(A.shape[0]):
+        close_year(A, i)
 
-
-#: outputs computed from other outputs' annual values (``get(name)``) when a year is complete
-_DERIVED: list[tuple[Output, object]] = [
-    (Output("precursor_kg", "flow", "kg", "precursor arriving at Mexican labs"),
-     lambda get: _sum(get, _SRC_NAMES) - get("precursor_shipping_losses")),
-    (Output("fentanyl_seized_kg", "flow", "kg", "pure fentanyl seized entering the US (all modes)"),
-     lambda get: _sum(get, _MODE_NAMES)),
-    (Output("lab_capacity", "level", "kg/month", "lab capacity of all organisations"),
-     lambda get: _sum(get, _LAB_NAMES)),
-    (Output("production_dispersal", "level", "fraction", "share of lab capacity in the fragmented pool"),
-     _dispersal),  # level: 12 × the ratio of the annual sums (the recorder divides by 12)
-]  # fmt: skip
 
 CBP_OUTPUT = Output(
     "cbp_seizures_lb", "flow", "lb", "CBP fentanyl seizures, gross weight, fiscal year Oct-Sep"
@@ -152,7 +168,7 @@ CBP_OUTPUT = Output(
 #: the outputs recorded from the accumulators (the others are derived from them)
 RECORDED: tuple[str, ...] = (CBP_OUTPUT.name, *(n for n, _, _, _, _ in _SPEC))
 OUTPUTS: tuple[Output, ...] = (
-    CBP_OUTPUT, *(Output(n, k, u, d) for n, _, k, u, d in _SPEC), *(o for o, _ in _DERIVED)
+    CBP_OUTPUT, *(Output(n, k, u, d) for n, _, k, u, d in _SPEC)
 )  # fmt: skip
 _COLS = np.array([c for _, c, _, _, _ in _SPEC])
 _FLOWS = [(n, c) for n, c, k, _, _ in _SPEC if k == "flow"]
@@ -206,14 +222,14 @@ def military_options(plan: PolicyPlan) -> np.ndarray:
 
 
 def flush(rec: Recorder, m: int, acc: np.ndarray) -> None:
-    """Hand the year's accumulated outputs to the recorder (call in December) and reset them."""
+    """Close the year (:func:`close_year`) and hand its accumulated outputs to the recorder (call
+    in December), then reset them."""
+    close_years(acc)
     t = np.ascontiguousarray(acc.T)  # one transpose, then contiguous rows for the recorder
     for name, c in _FLOWS:
         rec.flow(name, m, t[c])
     for name, c in _LEVELS:
         rec.level(name, m, t[c])
-    for out, fn in _DERIVED:
-        (rec.flow if out.kind == "flow" else rec.level)(out.name, m, fn(lambda k: t[_COL_OF[k]]))
     acc[:, _COLS] = 0.0
 
 
@@ -224,17 +240,6 @@ def output_rows(row: dict[str, int]) -> np.ndarray:
     for name, c in _FLOWS + _LEVELS:
         out[c] = row[name]
     return out
-
-
-def derive_years(rec: Recorder, years: slice) -> None:
-    """Record the derived outputs (sums and shares of other outputs) for the complete years
-    ``years``, from the other outputs already in ``rec``; call after those are added."""
-
-    def get(name: str) -> np.ndarray:
-        return rec.years_total(name, years)
-
-    for out, fn in _DERIVED:
-        rec.add_years(out.name, years, fn(get))
 
 
 def flush_fiscal(rec: Recorder, m: int, acc: np.ndarray) -> None:
