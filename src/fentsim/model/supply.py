@@ -276,6 +276,47 @@ def _ledger(cum, i, shipped, lost, arrived, p_seized, used, produced, node, sent
     cum[i, CU_DDELIVERED] += direct - d_seized
 
 
+@njit(cache=True)
+def initial_state(S, PP, PR, c, users, q_ref) -> None:
+    """Each run's supply state in 1999 (rows of ``S``), from its parameters, the policy cache ``c``
+    and the illicit users: capacity in line with the initial adoption (no controls, so mail from
+    China takes its full share), split among organisations by their weights; precursor capacity
+    by source in proportion to attraction (imports scaled by the share that survives shipping)
+    with headroom over need; shipping and crossing shares at their cached targets; inventories and
+    staged stock at steady state."""
+    for i in range(S.shape[0]):
+        S[i, ST_ADOPT] = PR[i, pr.A0]
+        capability = PR[i, pr.A0] * PR[i, pr.KAPPA] * users[i] * q_ref[i]
+        direct = capability * PR[i, pr.DIRECT_SHARE]
+        S[i, ST_DIRECT] = direct
+        q_cap = 0.0
+        for o in range(pr.N_ORG):
+            lab = PR[i, pr.OW0 + o] * (capability - direct)
+            S[i, ST_LAB + o] = lab
+            S[i, ST_INT + o] = 1.0
+            q_cap += lab * (PR[i, pr.OTHERS_EFF] if o == pr.N_ORG - 1 else 1.0)
+        need = q_cap / PP[i, pc.YIELD]
+        ok = 0.0
+        for m in range(pc.N_SHIP):
+            ok += c[i, C_SHIPT + m] * (1.0 - c[i, C_SLOSS + m])
+            S[i, ST_SHIP + m] = c[i, C_SHIPT + m]
+        total = 0.0
+        for j in range(pc.N_SRC):
+            att = PP[i, pc._W0 + j] / PP[i, pc._C0 + j] * (ok if j < pc.N_IMPORTED else 1.0)
+            S[i, ST_CAP + j] = att
+            total += att
+        for j in range(pc.N_SRC):
+            S[i, ST_CAP + j] *= need * PP[i, pc.HEADROOM] / total
+        loss = 0.0
+        for k in range(cx.N_MODE):
+            S[i, ST_ROUTE + k] = c[i, C_RT + k]
+            loss += c[i, C_RT + k] * c[i, C_DET + k]
+        S[i, ST_LOSS] = loss
+        S[i, ST_PINV] = need * PP[i, pc.COVER]
+        k_cross = PR[i, pr.K_CROSS]
+        S[i, ST_STAGE] = q_cap * (1.0 - k_cross) / k_cross
+
+
 def _matrix(p: ParamSet, names: tuple[str, ...]) -> np.ndarray:
     """``(n, len(names))`` matrix of parameters (one row per run)."""
     return np.ascontiguousarray(np.column_stack([np.asarray(p[k], dtype=float) for k in names]))
@@ -317,35 +358,11 @@ class Supply:
 
     def _start(self, ctx: dict[str, np.ndarray]) -> None:
         """Initial state in 1999: capacity in line with the initial adoption, stocks at steady state."""
-        S, PP, PR, _PX, c = self.S, self.PP, self.PR, self.PX, self.cache
-        users = np.asarray(ctx["illicit_users"], dtype=float)
-        S[:, ST_ADOPT] = PR[:, pr.A0]
-        capability = PR[:, pr.A0] * PR[:, pr.KAPPA] * users * self.q_ref
-        S[:, ST_DIRECT] = capability * PR[:, pr.DIRECT_SHARE]  # no controls in 1999
-        target = capability - S[:, ST_DIRECT]
-        S[:, ST_LAB : ST_LAB + pr.N_ORG] = PR[:, pr.OW0 : pr.OW2 + 1] * target[:, None]
-        S[:, ST_INT : ST_INT + pr.N_ORG] = 1.0
-        eff = np.ones((self.n, pr.N_ORG))
-        eff[:, -1] = PR[:, pr.OTHERS_EFF]
-        q_cap = (S[:, ST_LAB : ST_LAB + pr.N_ORG] * eff).sum(axis=1)
-        need = q_cap / PP[:, pc.YIELD]
-        ship_t = c[:, C_SHIPT : C_SHIPT + pc.N_SHIP]
-        ok = (ship_t * (1.0 - c[:, C_SLOSS : C_SLOSS + pc.N_SHIP])).sum(axis=1)
-        att = PP[:, pc._W0 : pc._W3 + 1] / PP[:, pc._C0 : pc._C3 + 1]
-        att[:, : pc.N_IMPORTED] *= ok[:, None]
-        att /= att.sum(axis=1, keepdims=True)
-        S[:, ST_CAP : ST_CAP + pc.N_SRC] = att * (need * PP[:, pc.HEADROOM])[:, None]
-        S[:, ST_SHIP : ST_SHIP + pc.N_SHIP] = ship_t
-        S[:, ST_ROUTE : ST_ROUTE + cx.N_MODE] = c[:, C_RT : C_RT + cx.N_MODE]
-        S[:, ST_PINV] = need * PP[:, pc.COVER]
-        k = PR[:, pr.K_CROSS]
-        S[:, ST_STAGE] = q_cap * (1.0 - k) / k
-        S[:, ST_LOSS] = (c[:, C_RT : C_RT + cx.N_MODE] * c[:, C_DET : C_DET + cx.N_MODE]).sum(
-            axis=1
-        )
-        self.base = base_shares(S, c[:, C_DET : C_DET + cx.N_MODE])
-        self.initial[0] = S[:, ST_PINV]
-        self.initial[1] = S[:, ST_STAGE]
+        users = np.ascontiguousarray(ctx["illicit_users"], dtype=float)
+        initial_state(self.S, self.PP, self.PR, self.cache, users, self.q_ref)
+        self.base = base_shares(self.S, self.cache[:, C_DET : C_DET + cx.N_MODE])
+        self.initial[0] = self.S[:, ST_PINV]
+        self.initial[1] = self.S[:, ST_STAGE]
         self._started = True
 
     def _military(self, plan: PolicyPlan) -> np.ndarray:
