@@ -137,3 +137,15 @@ def test_forked_portfolios_on_reused_tables_equal_fresh_ones(pool):
     for a, f in zip(again, fresh, strict=True):
         for k in f:
             np.testing.assert_array_equal(a[k], f[k], err_msg=k)
+
+
+def test_a_forked_child_starts_with_an_empty_pool(pool):
+    import multiprocessing as mp
+
+    t, _ = tp.output_table((4, 5, 17))
+    del t
+    gc.collect()
+    assert tp.kept_bytes() > 0
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as workers:
+        assert workers.apply(tp.kept_bytes) == 0

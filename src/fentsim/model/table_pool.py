@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import os
 import threading
 import weakref
 
@@ -39,6 +40,19 @@ LINE = 64
 _lock = threading.Lock()
 _free: dict[int, list[mmap.mmap]] = {}
 _kept = [0]  # bytes held in _free
+
+
+def _forget_in_child() -> None:
+    """A forked worker starts with an empty pool and a fresh lock (the parent's lock may have
+    been held by another thread at the fork; the parent's tables are its own)."""
+    global _lock
+    _lock = threading.Lock()
+    _free.clear()
+    _kept[0] = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _take(nbytes: int) -> tuple[mmap.mmap, bool]:
