@@ -7,9 +7,10 @@ documented rule whose uncertain parts are registry parameters (per run):
 =======================  ====================================  ===============================================
 input                    data (shipped copy)                   after the last data year
 =======================  ====================================  ===============================================
-Rx-misuse initiation     NSDUH initiates 1999–2020; from 2015  mean of the last 3 years × exp(rx_initiation_trend · years)
-                         (the survey's broader "misuse")      (on the pre-2015 scale, like the data from 2015)
-                         divided by rx_misuse_redefinition
+Rx-misuse initiation     NSDUH initiates 1999–2020; those      mean of the last 3 years × exp(rx_initiation_trend · years),
+                         from 2015 (the survey's broader       divided by rx_misuse_redefinition like the
+                         "misuse") divided by                  data it comes from
+                         rx_misuse_redefinition
 naloxone kits / yr       SOURCE data files 1999–2020           + naloxone_kits_growth per year for 5 years, then flat
 MOUD capacity (persons)  methadone OTP single-day clients +    last value × exp(moud_capacity_growth · years)
                          bup_point_fraction × bup patients/yr
