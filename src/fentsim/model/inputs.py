@@ -121,7 +121,7 @@ def trend_share(ceiling, last, past, tau):
     ``ceiling`` with time constant ``tau`` (scalars or arrays; compiled into the demand kernel).
 
     Example:
-        >>> round(trend_share(0.95, 0.85, 2.0, 2.0), 4)
+        >>> round(float(trend_share(0.95, 0.85, 2.0, 2.0)), 4)
         0.9132
     """
     return ceiling - (ceiling - last) * np.exp(-past / tau)
