@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from numba import njit
 
 from fentsim.model.flows import leave_fraction, leave_fraction_per_hazard, leave_scale
-from fentsim.model.recorder import aligned_zeros
+from fentsim.model.table_pool import aligned_zeros
 from fentsim.model.vmath import EXP_LIMIT, store_fence, stream_store, vexp, vlog, vmax, vmin
 
 

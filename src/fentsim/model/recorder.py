@@ -21,9 +21,7 @@ from typing import Literal
 import numpy as np
 
 from .clock import Clock
-from .table_pool import LINE, aligned_zeros, output_table
-
-__all__ = ["LINE", "Output", "Recorder", "aligned_zeros"]
+from .table_pool import aligned_zeros, output_table
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def vlog(x: float) -> float:
 def stream_store(typingctx, arr, i, j, k, value):  # pragma: no cover - compiled
     """``arr[i, j, k] = value`` as a non-temporal store: the cache line is written to memory
     without being read first. For outputs written once and not read soon, in whole lines: the
-    output table's rows start on a cache line (:func:`~fentsim.model.recorder.aligned_zeros`).
+    output table's rows start on a cache line (:func:`~fentsim.model.table_pool.output_table`).
     Call :func:`store_fence` before the results are used."""
 
     def codegen(context, builder, signature, args):
