@@ -76,6 +76,20 @@ def test_the_pool_keeps_at_most_its_limit(pool, monkeypatch):
     assert tp.kept_bytes() == 0
 
 
+def test_a_full_pool_drops_its_oldest_tables_for_a_newer_one(pool, monkeypatch):
+    monkeypatch.setattr(tp, "POOL_MAX_BYTES", 10_000)
+    big, _ = tp.output_table((4, 5, 40))  # 6,400 bytes
+    small, _ = tp.output_table((4, 5, 17))  # 3,840 bytes
+    del big
+    gc.collect()
+    assert tp.kept_bytes() == 6_400
+    del small
+    gc.collect()  # together 10,240 bytes > 10,000: the big one, returned first, goes
+    assert tp.kept_bytes() == 3_840
+    assert tp.output_table((4, 5, 17))[1] is True
+    assert tp.output_table((4, 5, 40))[1] is False
+
+
 def test_a_recorder_on_reused_memory_reads_zeros_until_written(pool):
     clock = Clock(2020, 2022)
     outs = [Output("a", "flow", "", ""), Output("b", "level", "", ""), Output("c", "flow", "", "")]
@@ -149,3 +163,14 @@ def test_a_forked_child_starts_with_an_empty_pool(pool):
     ctx = mp.get_context("fork")
     with ctx.Pool(1) as workers:
         assert workers.apply(tp.kept_bytes) == 0
+
+
+def test_outputs_never_written_are_separate_zeros(monkeypatch):
+    monkeypatch.setattr(tp, "POOL_MIN_BYTES", 1)  # zero pages of their own even for 3 runs
+    res = simulate(fitted_point(3), clock=Clock(1999, 2002))  # the status quo costs nothing
+    a, b = res.outcomes["cost_naloxone_usd"], res.outcomes["cost_prevention_usd"]
+    assert a.shape == (3, 4) and a.flags.writeable
+    assert not a.any() and not b.any()
+    a += 1.0
+    assert not b.any()
+    assert (res.outcomes["cost_naloxone_usd"] == 1.0).all()

@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -52,20 +54,28 @@ W0 = 0
 D0 = N_MODE
 (BETA, _TAU, E_SCAN_P, E_SCAN_C, SCAN_P0, SCAN_C0, SCAN_P1, SCAN_C1, E_WALL, WALL_HALF, WALL_PEN,
  E_STAFF, HIST_IMMIG, SEIZED_PURITY, PURITY_POT) = range(2 * N_MODE, len(PARAMS))  # fmt: skip
-K_ROUTE = len(PARAMS)  #: monthly fraction of the gap to target route shares closed
+_N_PARAMS = len(PARAMS)
+K_ROUTE = _N_PARAMS  #: monthly fraction of the gap to target route shares closed
 N_COLS = K_ROUTE + 1
 
 LB_PER_KG = 2.20462  #: pounds per kilogram (CBP reports pounds)
 
 
+@njit(cache=True)
 def derived(P: np.ndarray) -> np.ndarray:
-    """Append the monthly routing adjustment fraction and normalise the mode weights."""
+    """Append the monthly routing adjustment fraction and normalise the mode weights (one
+    compiled pass over the runs)."""
     n = P.shape[0]
     out = np.empty((n, N_COLS))
-    out[:, : len(PARAMS)] = P
-    w = out[:, W0 : W0 + N_MODE]
-    w /= w.sum(axis=1, keepdims=True)
-    out[:, K_ROUTE] = -np.expm1(-1.0 / P[:, _TAU])
+    for i in range(n):
+        for c in range(_N_PARAMS):
+            out[i, c] = P[i, c]
+        w = 0.0
+        for k in range(N_MODE):
+            w += P[i, W0 + k]
+        for k in range(N_MODE):
+            out[i, W0 + k] = P[i, W0 + k] / w
+        out[i, K_ROUTE] = -math.expm1(-1.0 / P[i, _TAU])
     return out
 
 
@@ -81,9 +91,15 @@ def saturation(x: float, half: float) -> float:
 POLICY_MODES = (POV, COM, BP)
 
 
+@njit(cache=True)
 def static_attraction(P: np.ndarray) -> np.ndarray:
     """``w_k · exp(−β · d0_k)`` for every run and mode (the attraction without policy effects)."""
-    return P[:, W0 : W0 + N_MODE] * np.exp(-P[:, BETA : BETA + 1] * P[:, D0 : D0 + N_MODE])
+    n = P.shape[0]
+    out = np.empty((n, N_MODE))
+    for i in range(n):
+        for k in range(N_MODE):
+            out[i, k] = P[i, W0 + k] * math.exp(-P[i, BETA] * P[i, D0 + k])
+    return out
 
 
 @njit(cache=True, parallel=True)

@@ -60,7 +60,8 @@ PARAMS: tuple[str, ...] = (
 (_W0, _W1, _W2, _W3, _C0, _C1, _C2, _C3, _E0, _E1, _E2, _T0, _T1, _T2, _T3,
  _SW0, _SW1, _SW2, _SL0, _SL1, _SL2, _SBETA, _STAU, _MDET,
  YIELD, HEADROOM, COVER, LIST_EFF, LIST_TAU, COOP_STEP, PC_EFF) = range(len(PARAMS))  # fmt: skip
-K_SRC = len(PARAMS)  #: first of 4 columns: monthly adjustment fraction of each source's capacity
+_N_PARAMS = len(PARAMS)
+K_SRC = _N_PARAMS  #: first of 4 columns: monthly adjustment fraction of each source's capacity
 K_SHIP = K_SRC + N_SRC  #: monthly adjustment fraction of shipping shares
 LIST_DECAY = K_SHIP + 1  #: monthly survival of the listing pressure
 INCLUSIVE_REF = LIST_DECAY + 1  #: Σ b_j / cost_j, the Luce inclusive value with no controls
@@ -69,25 +70,37 @@ INV_YIELD = WC + N_SRC  #: 1 / precursor_yield
 N_COLS = INV_YIELD + 1
 
 
+@njit(cache=True)
 def derived(P: np.ndarray) -> np.ndarray:
     """Append derived columns (monthly adjustment fractions, normalised weights) to ``P``.
 
     ``P`` is ``(n, len(PARAMS))`` in registry units; source and shipping weights are normalised
-    to sum to 1 per run. Time constants are in months.
+    to sum to 1 per run. Time constants are in months. One compiled pass over the runs.
     """
     n = P.shape[0]
     out = np.empty((n, N_COLS))
-    out[:, : len(PARAMS)] = P
-    w = out[:, _W0 : _W3 + 1]
-    w /= w.sum(axis=1, keepdims=True)
-    sw = out[:, _SW0 : _SW2 + 1]
-    sw /= sw.sum(axis=1, keepdims=True)
-    out[:, K_SRC : K_SRC + N_SRC] = -np.expm1(-1.0 / P[:, _T0 : _T3 + 1])
-    out[:, K_SHIP] = -np.expm1(-1.0 / P[:, _STAU])
-    out[:, LIST_DECAY] = np.exp(-1.0 / P[:, LIST_TAU])
-    out[:, WC : WC + N_SRC] = w / P[:, _C0 : _C3 + 1]
-    out[:, INCLUSIVE_REF] = out[:, WC : WC + N_SRC].sum(axis=1)
-    out[:, INV_YIELD] = 1.0 / P[:, YIELD]
+    for i in range(n):
+        for c in range(_N_PARAMS):
+            out[i, c] = P[i, c]
+        w = 0.0
+        for j in range(N_SRC):
+            w += P[i, _W0 + j]
+        sw = 0.0
+        for m in range(N_SHIP):
+            sw += P[i, _SW0 + m]
+        for m in range(N_SHIP):
+            out[i, _SW0 + m] = P[i, _SW0 + m] / sw
+        inclusive = 0.0
+        for j in range(N_SRC):
+            wj = P[i, _W0 + j] / w
+            out[i, _W0 + j] = wj
+            out[i, K_SRC + j] = -math.expm1(-1.0 / P[i, _T0 + j])
+            out[i, WC + j] = wj / P[i, _C0 + j]
+            inclusive += out[i, WC + j]
+        out[i, K_SHIP] = -math.expm1(-1.0 / P[i, _STAU])
+        out[i, LIST_DECAY] = math.exp(-1.0 / P[i, LIST_TAU])
+        out[i, INCLUSIVE_REF] = inclusive
+        out[i, INV_YIELD] = 1.0 / P[i, YIELD]
     return out
 
 

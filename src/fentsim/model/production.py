@@ -33,6 +33,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -58,7 +60,8 @@ PARAMS: tuple[str, ...] = (
  FRAG, WAR_LOSS, _WAR_TAU, LAB0, NODE0, _STAGE_T, REM0, OMEGA, KINGPIN, HIST_AID,
  AID_REM, AID_LAB, MIL_REM, MIL_LAB, MIL_NODE, SANC_DRAG, FTO_DRAG, FTO_BOOST, DRAG_MAX,
  HIST_SANCT, DIRECT_SHARE, DIRECT_CTRL, _DIRECT_TAU, DIRECT_DETECT, DIRECT_PURITY) = range(len(PARAMS))  # fmt: skip
-K_BUILD = len(PARAMS)  #: monthly fraction of the gap to target capacity closed at full integrity
+_N_PARAMS = len(PARAMS)
+K_BUILD = _N_PARAMS  #: monthly fraction of the gap to target capacity closed at full integrity
 K_INT = K_BUILD + 1  #: monthly recovery fraction of integrity
 WAR_DECAY = K_INT + 1  #: monthly survival of internal-war intensity
 K_CROSS = WAR_DECAY + 1  #: monthly fraction of staged product sent across the border
@@ -71,20 +74,28 @@ MONTHS_PER_YEAR = 12.0
 PER_MONTH = 1.0 / MONTHS_PER_YEAR
 
 
+@njit(cache=True)
 def derived(P: np.ndarray) -> np.ndarray:
-    """Append monthly adjustment fractions to ``P`` and normalise the organisation weights."""
+    """Append monthly adjustment fractions to ``P`` and normalise the organisation weights (one
+    compiled pass over the runs)."""
     n = P.shape[0]
     out = np.empty((n, N_COLS))
-    out[:, : len(PARAMS)] = P
-    for a, b in ((OW0, OW2), (RW0, RW2)):
-        w = out[:, a : b + 1]
-        w /= w.sum(axis=1, keepdims=True)
-    out[:, K_BUILD] = -np.expm1(-1.0 / P[:, _REBUILD])
-    out[:, K_INT] = -np.expm1(-1.0 / P[:, _INT_TAU])
-    out[:, WAR_DECAY] = np.exp(-1.0 / (P[:, _WAR_TAU] * MONTHS_PER_YEAR))
-    out[:, K_CROSS] = -np.expm1(-1.0 / P[:, _STAGE_T])
-    out[:, K_DIRECT] = -np.expm1(-1.0 / P[:, _DIRECT_TAU])
-    out[:, INV_DIRECT_PURITY] = 1.0 / P[:, DIRECT_PURITY]
+    for i in range(n):
+        for c in range(_N_PARAMS):
+            out[i, c] = P[i, c]
+        ow = rw = 0.0
+        for o in range(N_ORG):
+            ow += P[i, OW0 + o]
+            rw += P[i, RW0 + o]
+        for o in range(N_ORG):
+            out[i, OW0 + o] = P[i, OW0 + o] / ow
+            out[i, RW0 + o] = P[i, RW0 + o] / rw
+        out[i, K_BUILD] = -math.expm1(-1.0 / P[i, _REBUILD])
+        out[i, K_INT] = -math.expm1(-1.0 / P[i, _INT_TAU])
+        out[i, WAR_DECAY] = math.exp(-1.0 / (P[i, _WAR_TAU] * MONTHS_PER_YEAR))
+        out[i, K_CROSS] = -math.expm1(-1.0 / P[i, _STAGE_T])
+        out[i, K_DIRECT] = -math.expm1(-1.0 / P[i, _DIRECT_TAU])
+        out[i, INV_DIRECT_PURITY] = 1.0 / P[i, DIRECT_PURITY]
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from .clock import Clock
-from .table_pool import aligned_zeros, output_table
+from .table_pool import aligned_zeros, output_table, zero_pages
 
 
 @dataclass(frozen=True)
@@ -203,14 +203,21 @@ class Recorder:
     def result(self) -> dict[str, np.ndarray]:
         """Public outputs as ``(n_runs, n_years)`` arrays (call once: the recorder is spent)."""
         out = {}
+        unwritten = [
+            k
+            for k in self._data
+            if k in self.meta and k not in self._final and k not in self._written
+        ]
+        table = zero_pages((len(unwritten), self.n, self.clock.n_years))
+        zeros = dict(zip(unwritten, table, strict=True))
         for k, v in self._data.items():
             if k not in self.meta:
                 continue
+            if k in zeros:
+                out[k] = zeros[k]
+                continue
             if k in self._final:
                 out[k] = self._final[k]
-                continue
-            if k not in self._written:
-                out[k] = np.zeros((self.n, self.clock.n_years))
                 continue
             if self._kinds[k] == "level" and k not in self._averaged:
                 v *= 1.0 / 12.0

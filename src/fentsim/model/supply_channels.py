@@ -50,14 +50,24 @@ def displacement(shares: np.ndarray, base: np.ndarray) -> float:
     return 0.5 * d
 
 
+@njit(cache=True)
 def base_shares(S: np.ndarray, det: np.ndarray) -> np.ndarray:
-    """The 1999 shares (sources' capacity, shipping modes, crossing modes) and detection ``det``."""
-    out = np.empty((S.shape[0], N_BASE))
-    cap = S[:, _CAP : _CAP + N_SRC]
-    out[:, B_SRC:B_SHIP] = cap / np.maximum(cap.sum(axis=1, keepdims=True), 1e-300)
-    out[:, B_SHIP:B_ROUTE] = S[:, _SHIP : _SHIP + N_SHIP]
-    out[:, B_ROUTE:B_DET] = S[:, _ROUTE : _ROUTE + N_MODE]
-    out[:, B_DET:] = det
+    """The 1999 shares (sources' capacity, shipping modes, crossing modes) and detection ``det``
+    (one compiled pass over the runs; a source share is 0 where no source has capacity)."""
+    n = S.shape[0]
+    out = np.empty((n, N_BASE))
+    for i in range(n):
+        tot = 0.0
+        for j in range(N_SRC):
+            tot += S[i, _CAP + j]
+        inv = 1.0 / max(tot, 1e-300)
+        for j in range(N_SRC):
+            out[i, B_SRC + j] = S[i, _CAP + j] * inv
+        for m in range(N_SHIP):
+            out[i, B_SHIP + m] = S[i, _SHIP + m]
+        for k in range(N_MODE):
+            out[i, B_ROUTE + k] = S[i, _ROUTE + k]
+            out[i, B_DET + k] = det[i, k]
     return out
 
 

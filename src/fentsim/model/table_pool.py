@@ -11,8 +11,9 @@ view is gone a ``weakref.finalize`` hands the mapping back to the pool. A reused
 old values: whoever takes one must write or zero each row before reading it (the recorder zeroes
 a row on first use unless a kernel stored it whole, see :class:`~fentsim.model.recorder.Recorder`).
 
-The pool keeps at most :data:`POOL_MAX_BYTES` and hands out only tables of at least
-:data:`POOL_MIN_BYTES` (smaller ones are cheap to zero); :func:`release` empties it.
+The pool keeps at most :data:`POOL_MAX_BYTES`, dropping the tables returned longest ago to make
+room for a newer one, and hands out only tables of at least :data:`POOL_MIN_BYTES` (smaller
+ones are cheap to zero); :func:`release` empties it.
 
 Example:
     >>> t, reused = output_table((2, 3, 1000))
@@ -38,7 +39,7 @@ POOL_MAX_BYTES = 1 << 30
 LINE = 64
 
 _lock = threading.Lock()
-_free: dict[int, list[mmap.mmap]] = {}
+_free: list[tuple[int, mmap.mmap]] = []  # (bytes, mapping), oldest first
 _kept = [0]  # bytes held in _free
 
 
@@ -57,10 +58,15 @@ if hasattr(os, "register_at_fork"):
 
 def _take(nbytes: int) -> tuple[mmap.mmap, bool]:
     with _lock:
-        stack = _free.get(nbytes)
-        if stack:
-            _kept[0] -= nbytes
-            return stack.pop(), True
+        for k in range(len(_free) - 1, -1, -1):  # the most recently returned of that size
+            if _free[k][0] == nbytes:
+                _kept[0] -= nbytes
+                return _free.pop(k)[1], True
+    return _mapping(nbytes), False
+
+
+def _mapping(nbytes: int) -> mmap.mmap:
+    """A fresh anonymous mapping of ``nbytes`` (zero pages until written)."""
     if hasattr(mmap, "MAP_PRIVATE"):  # private: Python's default for -1 is shared (shmem) memory
         mm = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     else:  # pragma: no cover - Windows
@@ -69,16 +75,39 @@ def _take(nbytes: int) -> tuple[mmap.mmap, bool]:
         # as numpy does for large arrays: fewer page faults (where the kernel offers huge pages)
         with contextlib.suppress(OSError):
             mm.madvise(mmap.MADV_HUGEPAGE)
-    return mm, False
+    return mm
+
+
+def zero_pages(shape: tuple[int, ...]) -> np.ndarray:
+    """Float64 zeros of ``shape`` (C order) on pages of their own, which cost nothing until they
+    are read or written: for outputs that are all zero, such as the costs of levers a plan does
+    not use. (``np.zeros`` of the same size comes from the C heap, which fentsim keeps for
+    reuse (:mod:`~fentsim.model.heap`), and is zeroed there at once.) Small arrays are plain
+    ``np.zeros``.
+
+    Example:
+        >>> z = zero_pages((3, 1000, 37))
+        >>> z.shape, bool(z.flags.c_contiguous), float(z.sum())
+        ((3, 1000, 37), True, 0.0)
+    """
+    nbytes = int(np.prod(shape, dtype=np.int64)) * 8
+    if nbytes < POOL_MIN_BYTES:
+        return np.zeros(shape)
+    return np.frombuffer(_mapping(nbytes), dtype=np.float64).reshape(shape)
 
 
 def _give(nbytes: int, mm: mmap.mmap) -> None:
     # called as the table's array dies, while its buffer export is still open: a mapping that
     # is not kept is unmapped when its last reference goes, not closed here
+    # the oldest tables go first when the pool is full: the size a caller simulates now is the
+    # one it is likely to simulate again
     with _lock:
-        if _kept[0] + nbytes <= POOL_MAX_BYTES:
-            _free.setdefault(nbytes, []).append(mm)
-            _kept[0] += nbytes
+        if nbytes > POOL_MAX_BYTES:
+            return
+        _free.append((nbytes, mm))
+        _kept[0] += nbytes
+        while _kept[0] > POOL_MAX_BYTES:
+            _kept[0] -= _free.pop(0)[0]
 
 
 def release() -> int:
