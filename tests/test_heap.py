@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from fentsim.model.heap import wanted
+from fentsim.model.heap import USER_SETTINGS, wanted
 
 # allocate, write and free a simulation-like mix of 0.5-4 MB arrays; print the page faults of
 # ten such cycles after two warm-up cycles
@@ -33,7 +33,9 @@ _CYCLES = textwrap.dedent(
 
 
 def _faults(**env: str) -> int:
-    clean = {k: v for k, v in os.environ.items() if k != "FENTSIM_HEAP"}
+    # without any malloc settings this process picked up (Dask, for one, exports
+    # MALLOC_TRIM_THRESHOLD_ for its workers), which would rightly switch the tuning off
+    clean = {k: v for k, v in os.environ.items() if k != "FENTSIM_HEAP" and k not in USER_SETTINGS}
     out = subprocess.run(
         [sys.executable, "-c", _CYCLES],
         env={**clean, **env},

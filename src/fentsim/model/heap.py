@@ -18,7 +18,9 @@ freed memory stays with the process: the peak memory of the 1,000,000-run summar
 benchmark (driver and two workers) was 1.23 GiB against 1.18 GiB, at the same wall time. :mod:`fentsim.model` applies the settings on import unless
 ``FENTSIM_HEAP=system`` or one of glibc's own settings (``MALLOC_MMAP_THRESHOLD_``,
 ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``, ``GLIBC_TUNABLES``) is in the environment; on
-other C libraries (macOS, musl) it does nothing.
+other C libraries (macOS, musl) it does nothing. (Dask's local clusters export
+``MALLOC_TRIM_THRESHOLD_`` to their workers, so fentsim running in a Dask worker keeps Dask's
+setting.)
 
 Example:
     >>> wanted({"FENTSIM_HEAP": "system"}), wanted({"MALLOC_TOP_PAD_": "0"})
