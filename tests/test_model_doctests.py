@@ -16,7 +16,8 @@ WITH_EXAMPLES = (
     "fentsim.model.vmath", "fentsim.model.flows", "fentsim.model.demand_setup",
     "fentsim.model.demand_ledger", "fentsim.model.demand", "fentsim.model.blocks",
     "fentsim.model.recorder", "fentsim.model.table_pool", "fentsim.model.supply_io",
-    "fentsim.model.coupled_run", "fentsim.model.inputs",
+    "fentsim.model.coupled_run", "fentsim.model.inputs", "fentsim.model.heap",
+    "fentsim.model.param_rows",
 )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .param_rows import copy_params, normalise
 from .vmath import vexp, vmax, vmin
 
 MODES: tuple[str, ...] = (
@@ -68,13 +69,8 @@ def derived(P: np.ndarray) -> np.ndarray:
     n = P.shape[0]
     out = np.empty((n, N_COLS))
     for i in range(n):
-        for c in range(_N_PARAMS):
-            out[i, c] = P[i, c]
-        w = 0.0
-        for k in range(N_MODE):
-            w += P[i, W0 + k]
-        for k in range(N_MODE):
-            out[i, W0 + k] = P[i, W0 + k] / w
+        copy_params(P, out, i, _N_PARAMS)
+        normalise(P, out, i, W0, N_MODE)
         out[i, K_ROUTE] = -math.expm1(-1.0 / P[i, _TAU])
     return out
 

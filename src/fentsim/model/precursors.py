@@ -34,6 +34,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .param_rows import copy_params, normalise
 from .vmath import vmax, vmin
 
 SOURCES: tuple[str, ...] = ("china_direct", "china_via_third", "india", "mexico_domestic")
@@ -80,20 +81,12 @@ def derived(P: np.ndarray) -> np.ndarray:
     n = P.shape[0]
     out = np.empty((n, N_COLS))
     for i in range(n):
-        for c in range(_N_PARAMS):
-            out[i, c] = P[i, c]
-        w = 0.0
-        for j in range(N_SRC):
-            w += P[i, _W0 + j]
-        sw = 0.0
-        for m in range(N_SHIP):
-            sw += P[i, _SW0 + m]
-        for m in range(N_SHIP):
-            out[i, _SW0 + m] = P[i, _SW0 + m] / sw
+        copy_params(P, out, i, _N_PARAMS)
+        normalise(P, out, i, _W0, N_SRC)
+        normalise(P, out, i, _SW0, N_SHIP)
         inclusive = 0.0
         for j in range(N_SRC):
-            wj = P[i, _W0 + j] / w
-            out[i, _W0 + j] = wj
+            wj = out[i, _W0 + j]
             out[i, K_SRC + j] = -math.expm1(-1.0 / P[i, _T0 + j])
             out[i, WC + j] = wj / P[i, _C0 + j]
             inclusive += out[i, WC + j]

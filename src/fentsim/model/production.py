@@ -38,6 +38,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .param_rows import copy_params, normalise
 from .vmath import vmin
 
 ORGS: tuple[str, ...] = ("sinaloa", "cjng", "others")
@@ -81,15 +82,9 @@ def derived(P: np.ndarray) -> np.ndarray:
     n = P.shape[0]
     out = np.empty((n, N_COLS))
     for i in range(n):
-        for c in range(_N_PARAMS):
-            out[i, c] = P[i, c]
-        ow = rw = 0.0
-        for o in range(N_ORG):
-            ow += P[i, OW0 + o]
-            rw += P[i, RW0 + o]
-        for o in range(N_ORG):
-            out[i, OW0 + o] = P[i, OW0 + o] / ow
-            out[i, RW0 + o] = P[i, RW0 + o] / rw
+        copy_params(P, out, i, _N_PARAMS)
+        normalise(P, out, i, OW0, N_ORG)
+        normalise(P, out, i, RW0, N_ORG)
         out[i, K_BUILD] = -math.expm1(-1.0 / P[i, _REBUILD])
         out[i, K_INT] = -math.expm1(-1.0 / P[i, _INT_TAU])
         out[i, WAR_DECAY] = math.exp(-1.0 / (P[i, _WAR_TAU] * MONTHS_PER_YEAR))
