@@ -18,7 +18,16 @@ from numba import njit
 
 from fentsim.model.flows import leave_fraction, leave_fraction_per_hazard, leave_scale
 from fentsim.model.table_pool import aligned_zeros
-from fentsim.model.vmath import EXP_LIMIT, store_fence, stream_store, vexp, vlog, vmax, vmin
+from fentsim.model.vmath import (
+    EXP_LIMIT,
+    fill_row,
+    store_fence,
+    stream_store,
+    vexp,
+    vlog,
+    vmax,
+    vmin,
+)
 
 
 def _vexp_all(xs):
@@ -119,3 +128,17 @@ def test_aligned_zeros_rows_start_on_cache_lines():
         a = aligned_zeros((3, 37, n))
         assert a.shape == (3, 37, n) and not a.any()
         assert a.ctypes.data % 64 == 0 and a.strides[1] % 64 == 0
+
+
+def test_fill_row_sets_one_row_of_a_block_and_nothing_else():
+    @njit
+    def fill(a, k, v):
+        fill_row(a, k, v)
+
+    block = np.arange(200 * 16, dtype=float).reshape(200, 16)
+    rows = block[40:60]  # a view, as the block kernels' row groups are
+    before = block.copy()
+    fill(rows, 3, -2.5)
+    assert (block[43] == -2.5).all()
+    changed = np.flatnonzero((block != before).any(axis=1))
+    assert changed.tolist() == [43]

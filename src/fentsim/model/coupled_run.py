@@ -68,7 +68,7 @@ from .supply_io import RECORDED as SUPPLY_RECORDED
 from .supply_io import close_year as close_supply_year
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
-from .vmath import store_fence, stream_store, vlog
+from .vmath import fill_row, store_fence, stream_store, vlog
 
 _SCAN, _MILES, _IMMIG, _BUILT = (
     H["scanning"],
@@ -113,6 +113,7 @@ _ROWS = _r
 (_HH0, _HH1), (_LV0, _LV1), (_MI0, _MI1), (_LX0, _LX1) = (
     _R[k] for k in ("hist", "lev_s", "mil", "lev_x")
 )
+assert LANES % 4 == 0, "fill_row stores four runs at a time"
 _CBP = SUPPLY_ACC["cbp"]
 _SEPTEMBER, _DECEMBER = 8, 11
 
@@ -154,7 +155,7 @@ def coupled_months(
     SM, PM, acc_m, cum_m,
     X, PD, UD, charged, acc_d,
     SV, PV, acc_v, ops, built,
-    sig, R, scale, rows_s, row_cbp, rows_m, rows_v, rows_d,
+    sig, R, scale, rows_s, row_cbp, rows_m, rows_v, rows_d, vary_u, vary_h, vary_l,
 ):  # fmt: skip
     """Months ``m0 … m1 − 1`` of the runs of blocks ``b0 … b1 − 1`` of the coupled model
     (:func:`~fentsim.model.blocks.run_blocks` shares the blocks among threads).
@@ -218,11 +219,12 @@ def coupled_months(
             for j in range(LANES):
                 mi[k, j] = mil[k]
         for m in range(m0, m1):
-            _shared_rows(u, UD, m, m == m0)
-            _shared_rows(hh, hist.T, m, m == m0)
-            _shared_rows(lv, lev_s, m, m == m0)
+            first = m == m0
+            _shared_rows(u, UD, m, np.arange(u.shape[0]) if first else vary_u)
+            _shared_rows(hh, hist.T, m, np.arange(hh.shape[0]) if first else vary_h)
+            _shared_rows(lv, lev_s, m, np.arange(lv.shape[0]) if first else vary_l)
             if x_refresh[m]:
-                _shared_rows(lx, lev_x, m, True)
+                _shared_rows(lx, lev_x, m, np.arange(lx.shape[0]))
                 scan, miles, stop = hist[m, _SCAN], hist[m, _MILES], hist[m, _IMMIG]
                 for j in range(LANES):
                     crossing_policy_run(
@@ -285,14 +287,27 @@ def coupled_months(
 
 
 @njit(cache=True, inline="always")
-def _shared_rows(dst, src, m, first):
+def _shared_rows(dst, src, m, rows):
     """Month ``m`` of the shared rows ``src`` ``(rows, months)`` into every column of the block
-    rows ``dst``, copying only the rows that changed since the month before (all if ``first``)."""
-    for k in range(dst.shape[0]):
-        if first or src[k, m] != src[k, m - 1]:
-            v = src[k, m]
-            for j in range(dst.shape[1]):
-                dst[k, j] = v
+    rows ``dst``, for the rows listed in ``rows`` (all of them in a call's first month, then
+    those that change in the call's months: :func:`_varying`), with vector stores
+    (:func:`~fentsim.model.vmath.fill_row`). A listed row is copied whether or not this
+    month's value differs: comparing each row each month and copying it with scalar stores took
+    4% of the kernel in a sampled profile, most of it on the compares' branches."""
+    for k in rows:
+        fill_row(dst, k, src[k, m])
+
+
+def _varying(rows: np.ndarray, m0: int, m1: int) -> np.ndarray:
+    """Indices of the rows of ``rows`` ``(rows, months)`` whose value changes in months
+    ``m0 + 1 … m1 − 1``.
+
+    Example:
+        >>> _varying(np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 2.0]]), 0, 3).tolist()
+        [1]
+    """
+    part = rows[:, m0:m1]
+    return np.flatnonzero((part[:, 1:] != part[:, :-1]).any(axis=1))
 
 
 @njit(cache=True, inline="always")
@@ -375,18 +390,19 @@ class CoupledRun:
         rows_d = np.full(N_DEMAND_ACC, -1, dtype=np.int64)
         for name, k in recorded:
             rows_d[k] = row[name]
+        uds = month_rows(lev_d, dem.inputs.T, dem.cost_weights)
         run_blocks(
             coupled_months, (n + LANES - 1) // LANES, m0, m1,
             sup.S, sup.PP, sup.PR, sup.PX, sup.cache, lev_s, hist, military_options(plan),
             sup.q_ref[:, None], sup.acc, sup.cum, sup.supplied, sup.base,
             self.static, lev_x, x_refresh, ship, ship_refresh,
             mkt.S, mkt.P, mkt.acc, mkt.cum,
-            dem.X, dem.P, month_rows(lev_d, dem.inputs.T, dem.cost_weights),
+            dem.X, dem.P, uds,
             charged_levers(plan), self.acc_d,
             vio.S, vio.P, vio.acc, ops, built,
             self.sig, R, rec.level_scale(), output_rows(row), row[CBP_OUTPUT.name],
             np.array([row[o.name] for o in mk.OUTPUTS]), np.array([row[o.name] for o in vi.OUTPUTS]),
-            rows_d,
+            rows_d, _varying(uds, m0, m1), _varying(hist.T, m0, m1), _varying(lev_s, m0, m1),
         )  # fmt: skip
         written = [*SUPPLY_RECORDED, *(o.name for o in (*mk.OUTPUTS, *vi.OUTPUTS))]
         rec.mark_written(written + [name for name, _ in recorded], averaged=True)

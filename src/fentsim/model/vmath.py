@@ -147,3 +147,35 @@ def store_fence(typingctx):  # pragma: no cover - compiled
         return context.get_dummy_value()
 
     return types.void(), codegen
+
+
+@intrinsic
+def fill_row(typingctx, arr, k, value):  # pragma: no cover - compiled
+    """``arr[k, :] = value`` with four-wide vector stores: the row must be contiguous and its
+    length a multiple of 4 (the block kernels' rows of :data:`~fentsim.model.demand_drivers.LANES`
+    runs). A loop of scalar stores (numba's own) is 4× the stores, and the kernels then read the
+    row back four runs at a time, which a processor cannot forward from four smaller stores."""
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        row = context.cast(builder, args[1], signature.args[1], types.intp)
+        zero = context.get_constant(types.intp, 0)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, zero], wraparound=False)
+        val = context.cast(builder, args[2], signature.args[2], types.float64)
+        vec_t = ir.VectorType(ir.DoubleType(), 4)
+        lanes = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
+        first = builder.insert_element(
+            ir.Constant(vec_t, ir.Undefined), val, ir.Constant(ir.IntType(32), 0)
+        )
+        splat = builder.shuffle_vector(first, ir.Constant(vec_t, ir.Undefined), lanes)
+        n = builder.extract_value(ary.shape, 1)
+        step = context.get_constant(types.intp, 4)
+        with cgutils.for_range_slice(builder, zero, n, step) as (col, _):
+            store = builder.store(
+                splat, builder.bitcast(builder.gep(ptr, [col]), vec_t.as_pointer())
+            )
+            store.align = 8
+        return context.get_dummy_value()
+
+    return types.void(arr, k, value), codegen
