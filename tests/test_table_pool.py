@@ -174,3 +174,12 @@ def test_outputs_never_written_are_separate_zeros(monkeypatch):
     a += 1.0
     assert not b.any()
     assert (res.outcomes["cost_naloxone_usd"] == 1.0).all()
+
+
+def test_the_pool_limit_comes_from_the_environment_or_physical_memory():
+    assert tp.pool_limit({"FENTSIM_TABLE_POOL_BYTES": "2e9"}) == 2_000_000_000
+    assert tp.pool_limit({"FENTSIM_TABLE_POOL_BYTES": "-5"}) == 0  # 0: no pooling
+    default = tp.pool_limit({})
+    assert default > 0
+    with pytest.warns(UserWarning, match="FENTSIM_TABLE_POOL_BYTES"):
+        assert tp.pool_limit({"FENTSIM_TABLE_POOL_BYTES": "lots"}) == default
