@@ -48,8 +48,8 @@ def pool_limit(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
 
     A quarter keeps the table of a 100,000-run coupled simulation (2.9 GiB) on a 16 GB machine:
     measured on 2 cores, a 100,000-run coupled simulate took 3.4–4.4 s (three of four calls under
-    3.6 s) with its table reused
-    against 4.1–4.6 s when every call mapped and zeroed a fresh one (1 GiB limit). The memory
+    3.6 s) with its table reused against 4.1–4.6 s when every call mapped and zeroed a fresh one
+    (1 GiB limit). The memory
     stays with the process until :func:`release` or exit; set the variable lower (0 turns
     pooling off) where that matters more.
 
