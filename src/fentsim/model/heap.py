@@ -3,10 +3,10 @@
 Every simulation allocates its components' per-run arrays afresh: parameter matrices, state,
 accumulators, 0.3–4 MB each for a chunk of 8,192 runs. With glibc's default settings a freed
 block at the top of the heap is trimmed back to the operating system once the free top exceeds a
-threshold of a few MB, and the next simulation faults every page back in and the kernel zeroes
-it again. Measured on a 10,000-run coupled simulation (2 cores): about 11,700 minor page faults
-and 0.06 s of system time per call, against 4 faults with the settings below; the wall time was
-0.40–0.43 s against 0.44–0.53 s in alternating runs.
+threshold of a few MB, and the next simulation faults every page back in, which the operating
+system zeroes again. Measured on a 10,000-run coupled simulation (2 cores): about 11,700 minor
+page faults and 0.06 s of system time per call, against 4 faults with the settings below; medians
+of six calls in alternating processes were 0.39–0.49 s against 0.47–0.60 s.
 
 :func:`keep_freed_memory` sets three glibc ``mallopt`` values: ``M_MMAP_THRESHOLD`` to
 :data:`MMAP_THRESHOLD_BYTES` (requests below it come from the heap rather than a mapping of their
@@ -15,12 +15,13 @@ memory kept at the top of the heap before any is returned) and ``M_TOP_PAD`` to
 :data:`TOP_PAD_BYTES` (extra memory asked for whenever the heap grows). Freed blocks are then
 reused by the next simulation's arrays. The cost is that up to :data:`TRIM_THRESHOLD_BYTES` of
 freed memory stays with the process: the peak memory of the 1,000,000-run summary ensemble
-benchmark (driver and two workers) was 1.23 GiB against 1.18 GiB, at the same wall time. :mod:`fentsim.model` applies the settings on import unless
-``FENTSIM_HEAP=system`` or one of glibc's own settings (``MALLOC_MMAP_THRESHOLD_``,
-``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``, ``GLIBC_TUNABLES``) is in the environment; on
-other C libraries (macOS, musl) it does nothing. (Dask's local clusters export
-``MALLOC_TRIM_THRESHOLD_`` to their workers, so fentsim running in a Dask worker keeps Dask's
-setting.)
+benchmark (driver and two workers) was 1.23 GiB against 1.18 GiB, at the same wall time.
+
+:mod:`fentsim.model` applies the settings on import unless ``FENTSIM_HEAP=system`` or one of
+glibc's own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``,
+``GLIBC_TUNABLES``) is in the environment; on other C libraries (macOS, musl) it does nothing.
+(Dask's local clusters export ``MALLOC_TRIM_THRESHOLD_`` to their workers, so fentsim running in
+a Dask worker keeps Dask's setting.)
 
 Example:
     >>> wanted({"FENTSIM_HEAP": "system"}), wanted({"MALLOC_TOP_PAD_": "0"})
@@ -52,9 +53,7 @@ USER_SETTINGS = (
 
 def wanted(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
     """Whether to tune the heap: not opted out (``FENTSIM_HEAP=system``), no glibc malloc
-    settings of the user's own, and a glibc C library.
-
-    """
+    settings of the user's own, and a glibc C library."""
     if environ.get("FENTSIM_HEAP", "").strip().lower() == "system":
         return False
     if any(k in environ for k in USER_SETTINGS):
@@ -63,7 +62,7 @@ def wanted(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
 
 
 def keep_freed_memory() -> bool:
-    """Apply the settings (see the module docstring); returns whether glibc accepted both."""
+    """Apply the settings (see the module docstring); returns whether glibc accepted all three."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):

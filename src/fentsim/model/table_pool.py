@@ -49,9 +49,8 @@ def pool_limit(environ: dict[str, str] | os._Environ[str] = os.environ) -> int:
     A quarter keeps the table of a 100,000-run coupled simulation (2.9 GiB) on a 16 GB machine:
     measured on 2 cores, a 100,000-run coupled simulate took 3.4–4.4 s (three of four calls under
     3.6 s) with its table reused against 4.1–4.6 s when every call mapped and zeroed a fresh one
-    (1 GiB limit). The memory
-    stays with the process until :func:`release` or exit; set the variable lower (0 turns
-    pooling off) where that matters more.
+    (1 GiB limit). The memory stays with the process until :func:`release` or exit; set the
+    variable lower (0 turns pooling off) where that matters more.
 
     Example:
         >>> pool_limit({"FENTSIM_TABLE_POOL_BYTES": "1000"})
@@ -139,9 +138,9 @@ def zero_pages(shape: tuple[int, ...]) -> np.ndarray:
 
 def _give(nbytes: int, mm: mmap.mmap) -> None:
     # called as the table's array dies, while its buffer export is still open: a mapping that
-    # is not kept is unmapped when its last reference goes, not closed here
-    # the oldest tables go first when the pool is full: the size a caller simulates now is the
-    # one it is likely to simulate again
+    # is not kept is unmapped when its last reference goes, not closed here. The oldest tables
+    # go first when the pool is full: the size a caller simulates now is the one it is likely
+    # to simulate again.
     with _lock:
         if nbytes > POOL_MAX_BYTES:
             return

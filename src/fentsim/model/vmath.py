@@ -22,6 +22,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.errors import TypingError
 from numba.core.extending import intrinsic
 
 #: arguments are clamped to this range (``e^±708`` is within float64)
@@ -151,10 +152,12 @@ def store_fence(typingctx):  # pragma: no cover - compiled
 
 @intrinsic
 def fill_row(typingctx, arr, k, value):  # pragma: no cover - compiled
-    """``arr[k, :] = value`` with four-wide vector stores: the row must be contiguous and its
-    length a multiple of 4 (the block kernels' rows of :data:`~fentsim.model.demand_drivers.LANES`
-    runs). A loop of scalar stores (numba's own) is 4× the stores, and the kernels then read the
-    row back four runs at a time, which a processor cannot forward from four smaller stores."""
+    """``arr[k, :] = value`` with four-wide vector stores: ``arr`` must be C-contiguous (a typing
+    error otherwise) and its rows a multiple of 4 long (the block kernels' rows of
+    :data:`~fentsim.model.demand_drivers.LANES` runs). numba's own loop compiled to one scalar
+    store per element; the kernels read these rows four runs at a time."""
+    if not isinstance(arr, types.Array) or arr.ndim != 2 or arr.layout != "C":
+        raise TypingError(f"fill_row needs a C-contiguous 2-D array, got {arr}")
 
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
