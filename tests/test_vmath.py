@@ -22,6 +22,7 @@ from fentsim.model.vmath import (
     EXP_LIMIT,
     fill_row,
     store_fence,
+    stream_scaled,
     stream_store,
     vexp,
     vlog,
@@ -121,6 +122,34 @@ def test_stream_store_writes_what_an_assignment_writes(n):
         expected[rows, :, 6:11] = src
         _stream_rows(table, src, rows, 6)
         np.testing.assert_array_equal(table, expected)
+
+
+@njit
+def _stream_scaled_rows(dst, src, rows, y, i0, scale, n):
+    for k in range(src.shape[0]):
+        stream_scaled(dst, rows[k], y, i0, src, k, scale, n)
+    store_fence()
+
+
+@pytest.mark.parametrize(("i0", "n"), [(0, 16), (16, 16), (8, 16), (4, 12), (3, 16), (0, 13)])
+def test_stream_scaled_writes_the_scaled_row_on_either_path(i0, n):
+    # (0, 16), (16, 16), (8, 16) and (4, 12) start on 32 bytes in the line-aligned table and take the
+    # four-wide path there; the others, and every case in the unaligned view, take the scalar path
+    rng = np.random.default_rng(i0 * 100 + n)
+    src = rng.normal(size=(3, 16))
+    rows = np.array([2, 0, 3])
+    for table in (aligned_zeros((4, 5, 40)), np.zeros((4, 5, 41))[:, :, 1:]):
+        expected = table.copy()
+        expected[rows, 3, i0 : i0 + n] = src[:, :n] * 0.75
+        _stream_scaled_rows(table, src, rows, 3, i0, 0.75, n)
+        np.testing.assert_array_equal(table, expected)
+
+
+def test_stream_scaled_uses_four_wide_non_temporal_stores():
+    table, src = aligned_zeros((4, 5, 40)), np.ones((3, 16))
+    _stream_scaled_rows(table, src, np.array([2, 0, 3]), 3, 0, 0.75, 16)
+    assembly = next(iter(_stream_scaled_rows.inspect_asm().values()))
+    assert "movntpd" in assembly and "movntsd" in assembly  # the vector path and the fallback
 
 
 def test_aligned_zeros_rows_start_on_cache_lines():

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,22 +33,41 @@ def workers(n_blocks: int) -> int:
     return max(1, min(numba.get_num_threads(), n_blocks))
 
 
-#: ranges of blocks per thread: threads take the next range when they finish one, so a thread
-#: slowed down (by another process on the machine) does not hold the others up at the end
-PIECES_PER_THREAD = 8
+#: the smallest range a thread takes, as a fraction of the blocks per thread: ranges shrink
+#: towards it as the blocks run out (:func:`piece_bounds`)
+SMALLEST_PIECE = 1 / 32
+
+
+def piece_bounds(n_blocks: int, threads: int) -> list[int]:
+    """Bounds of the contiguous ranges that threads take in turn: each range is half of what is
+    left divided among the threads ("guided" scheduling), down to :data:`SMALLEST_PIECE` of a
+    thread's share. Large ranges first keep the calls few; small ones last keep the threads
+    finishing together, whether one was slowed by another process on the machine or not.
+
+    Example:
+        >>> piece_bounds(512, 2)
+        [0, 128, 224, 296, 350, 390, 420, 443, 460, 473, 482, 490, 498, 506, 512]
+        >>> piece_bounds(3, 2)
+        [0, 1, 2, 3]
+    """
+    smallest = max(1, round(n_blocks / threads * SMALLEST_PIECE))
+    bounds = [0]
+    while bounds[-1] < n_blocks:
+        left = n_blocks - bounds[-1]
+        bounds.append(bounds[-1] + min(left, max(smallest, left // (2 * threads))))
+    return bounds
 
 
 def run_blocks(kernel: Callable[..., object], n_blocks: int, *args: object) -> None:
     """Call ``kernel(b0, b1, *args)`` on contiguous ranges of blocks that together cover
-    ``0 … n_blocks − 1``, shared among threads as they become free; the kernel must release the
-    GIL and write only its own blocks' runs."""
+    ``0 … n_blocks − 1``, shared among threads as they become free (:func:`piece_bounds`); the
+    kernel must release the GIL and write only its own blocks' runs."""
     k = workers(n_blocks)
     if k == 1:
         kernel(0, n_blocks, *args)
         return
-    pieces = min(n_blocks, k * PIECES_PER_THREAD)
-    bounds = [n_blocks * t // pieces for t in range(pieces + 1)]
+    bounds = piece_bounds(n_blocks, k)
     with ThreadPoolExecutor(k, thread_name_prefix="fentsim-blocks") as pool:
-        futures = [pool.submit(kernel, bounds[t], bounds[t + 1], *args) for t in range(pieces)]
+        futures = [pool.submit(kernel, a, b, *args) for a, b in itertools.pairwise(bounds)]
         for f in futures:
             f.result()

@@ -68,7 +68,7 @@ from .supply_io import RECORDED as SUPPLY_RECORDED
 from .supply_io import close_year as close_supply_year
 from .supply_policy import C_BPCOST, C_DET, C_RT, C_SHIPT, C_SLOSS, CROSSING_LEVERS, N_CACHE
 from .violence import Violence
-from .vmath import fill_row, store_fence, stream_store, vlog
+from .vmath import fill_row, store_fence, stream_scaled, vlog
 
 _SCAN, _MILES, _IMMIG, _BUILT = (
     H["scanning"],
@@ -257,8 +257,7 @@ def coupled_months(
             month = m % 12
             if month == _SEPTEMBER:
                 y = m // 12
-                for j in range(nl):
-                    stream_store(R, row_cbp, y, i0 + j, bAS[_CBP, j])
+                stream_scaled(R, row_cbp, y, i0, bAS, _CBP, 1.0, nl)
                 for j in range(LANES):
                     bAS[_CBP, j] = 0.0
             if month == _DECEMBER:
@@ -317,17 +316,15 @@ def _year_out(R, scale, rows, y, i0, nl, acc, keep):
     and zero them, all but row ``keep``, which another month closes.
 
     A year is closed once in a simulation (the accumulators carry over between calls), so the
-    value is stored, not added, and with a non-temporal store
-    (:func:`~fentsim.model.vmath.stream_store`) into the table's cache-line-aligned rows: the
-    line is not read first. These writes are scattered (16 runs of each output and year per
-    block) and were a quarter of the kernel's time."""
+    value is stored, not added, and with non-temporal stores
+    (:func:`~fentsim.model.vmath.stream_scaled`, four runs per store) into the table's
+    cache-line-aligned rows: the line is not read first. These writes are scattered (16 runs of
+    each output and year per block); as plain stores they were a quarter of the kernel's time."""
     for k in range(acc.shape[0]):
         if k != keep:
             r = rows[k]
             if r >= 0:
-                s = scale[r]
-                for j in range(nl):
-                    stream_store(R, r, y, i0 + j, acc[k, j] * s)
+                stream_scaled(R, r, y, i0, acc, k, scale[r], nl)
             for j in range(acc.shape[1]):
                 acc[k, j] = 0.0
 

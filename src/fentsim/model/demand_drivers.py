@@ -41,7 +41,7 @@ from .demand_kernel import (
     observed_share,
 )
 from .demand_ledger import charge_block, charge_lever, close_year
-from .vmath import store_fence, stream_store
+from .vmath import store_fence, stream_scaled
 
 
 @njit(cache=True, parallel=True, fastmath=True, error_model="numpy")
@@ -160,8 +160,7 @@ def demand_run(b0, b1, X, P, LS, LR, lmap, IN, cw, charged, rows, Y):
                     scale = (1.0 / 12.0) if _LEVEL0 <= k < _LEVEL1 else 1.0
                     row = rows[k]
                     if row >= 0:
-                        for j in range(nl):
-                            stream_store(Y, row, y, i0 + j, acc[k, j] * scale)
+                        stream_scaled(Y, row, y, i0, acc, k, scale, nl)
                     for j in range(LANES):
                         acc[k, j] = 0.0
         from_columns(X, x, i0, nl)

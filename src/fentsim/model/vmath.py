@@ -138,6 +138,84 @@ def stream_store(typingctx, arr, i, j, k, value):  # pragma: no cover - compiled
 
 
 @intrinsic
+def _line_offset(typingctx, arr, i, j, k):  # pragma: no cover - compiled
+    """The address of ``arr[i, j, k]`` modulo 32 bytes (0: a four-double vector may be stored
+    there with an aligned non-temporal store)."""
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [
+            context.cast(builder, a, t, types.intp)
+            for a, t in zip(args[1:4], signature.args[1:4], strict=True)
+        ]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        address = builder.ptrtoint(ptr, context.get_value_type(types.intp))
+        return builder.and_(address, context.get_constant(types.intp, 31))
+
+    return types.intp(arr, i, j, k), codegen
+
+
+@intrinsic
+def _stream4(typingctx, dst, i, j, k, src, row, col, scale):  # pragma: no cover - compiled
+    """``dst[i, j, k : k + 4] = src[row, col : col + 4] * scale`` as one four-wide non-temporal
+    store (``vmovntpd``). The destination must be 32-byte aligned (:func:`_line_offset`) and both
+    last axes contiguous: the caller checks."""
+
+    def codegen(context, builder, signature, args):
+        dty, sty = signature.args[0], signature.args[4]
+        dary = context.make_array(dty)(context, builder, args[0])
+        sary = context.make_array(sty)(context, builder, args[4])
+        index = {
+            n: context.cast(builder, args[n], signature.args[n], types.intp)
+            for n in (1, 2, 3, 5, 6)
+        }
+        dptr = cgutils.get_item_pointer(
+            context, builder, dty, dary, [index[1], index[2], index[3]], wraparound=False
+        )
+        sptr = cgutils.get_item_pointer(
+            context, builder, sty, sary, [index[5], index[6]], wraparound=False
+        )
+        vec_t = ir.VectorType(ir.DoubleType(), 4)
+        values = builder.load(builder.bitcast(sptr, vec_t.as_pointer()), align=8)
+        s = context.cast(builder, args[7], signature.args[7], types.float64)
+        first = builder.insert_element(
+            ir.Constant(vec_t, ir.Undefined), s, ir.Constant(ir.IntType(32), 0)
+        )
+        lanes = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
+        splat = builder.shuffle_vector(first, ir.Constant(vec_t, ir.Undefined), lanes)
+        store = builder.store(
+            builder.fmul(values, splat), builder.bitcast(dptr, vec_t.as_pointer())
+        )
+        store.align = 32
+        store.set_metadata(
+            "nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+        )
+        return context.get_dummy_value()
+
+    return types.void(dst, i, j, k, src, row, col, scale), codegen
+
+
+@njit(cache=True, inline="always")
+def stream_scaled(dst, i, j, k0, src, row, scale, n):  # pragma: no cover - compiled
+    """``dst[i, j, k0 : k0 + n] = src[row, :n] * scale`` with non-temporal stores
+    (:func:`stream_store`), four values per store where ``n`` is a multiple of 4 and the
+    destination is 32-byte aligned, as a full block written into the line-aligned output table is;
+    one value per store otherwise. The values are the same either way."""
+    if (
+        n % 4 == 0
+        and dst.strides[2] == 8
+        and src.strides[1] == 8
+        and _line_offset(dst, i, j, k0) == 0
+    ):
+        for c in range(0, n, 4):
+            _stream4(dst, i, j, k0 + c, src, row, c, scale)
+    else:
+        for c in range(n):
+            stream_store(dst, i, j, k0 + c, src[row, c] * scale)
+
+
+@intrinsic
 def store_fence(typingctx):  # pragma: no cover - compiled
     """``sfence``: every :func:`stream_store` before it is visible before any store after it."""
 
