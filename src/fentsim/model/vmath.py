@@ -113,6 +113,35 @@ def vlog(x: float) -> float:
     return e * _LN2_HI + (e * _LN2_LO + 2.0 * s * series)
 
 
+def _element(context, builder, signature, args, at: int, ndim: int):  # pragma: no cover - compiled
+    """Codegen: the pointer to the element of array argument ``at`` at the indices given by the
+    ``ndim`` arguments after it."""
+    aryty = signature.args[at]
+    ary = context.make_array(aryty)(context, builder, args[at])
+    idx = [
+        context.cast(builder, args[at + 1 + d], signature.args[at + 1 + d], types.intp)
+        for d in range(ndim)
+    ]
+    return cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+
+
+_VEC4 = ir.VectorType(ir.DoubleType(), 4)
+
+
+def _splat4(builder, value):  # pragma: no cover - compiled
+    """Codegen: a four-double vector with ``value`` in every lane."""
+    first = builder.insert_element(
+        ir.Constant(_VEC4, ir.Undefined), value, ir.Constant(ir.IntType(32), 0)
+    )
+    lanes = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
+    return builder.shuffle_vector(first, ir.Constant(_VEC4, ir.Undefined), lanes)
+
+
+def _non_temporal(builder, store) -> None:  # pragma: no cover - compiled
+    """Codegen: mark ``store`` non-temporal (written to memory without reading the line)."""
+    store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+
+
 @intrinsic
 def stream_store(typingctx, arr, i, j, k, value):  # pragma: no cover - compiled
     """``arr[i, j, k] = value`` as a non-temporal store: the cache line is written to memory
@@ -121,17 +150,9 @@ def stream_store(typingctx, arr, i, j, k, value):  # pragma: no cover - compiled
     Call :func:`store_fence` before the results are used."""
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [
-            context.cast(builder, a, t, types.intp)
-            for a, t in zip(args[1:4], signature.args[1:4], strict=True)
-        ]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
-        val = context.cast(builder, args[4], signature.args[4], aryty.dtype)
-        store = builder.store(val, ptr)
-        flag = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-        store.set_metadata("nontemporal", flag)
+        ptr = _element(context, builder, signature, args, 0, 3)
+        val = context.cast(builder, args[4], signature.args[4], signature.args[0].dtype)
+        _non_temporal(builder, builder.store(val, ptr))
         return context.get_dummy_value()
 
     return types.void(arr, i, j, k, value), codegen
@@ -143,13 +164,7 @@ def _line_offset(typingctx, arr, i, j, k):  # pragma: no cover - compiled
     there with an aligned non-temporal store)."""
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [
-            context.cast(builder, a, t, types.intp)
-            for a, t in zip(args[1:4], signature.args[1:4], strict=True)
-        ]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+        ptr = _element(context, builder, signature, args, 0, 3)
         address = builder.ptrtoint(ptr, context.get_value_type(types.intp))
         return builder.and_(address, context.get_constant(types.intp, 31))
 
@@ -163,34 +178,14 @@ def _stream4(typingctx, dst, i, j, k, src, row, col, scale):  # pragma: no cover
     last axes contiguous: the caller checks."""
 
     def codegen(context, builder, signature, args):
-        dty, sty = signature.args[0], signature.args[4]
-        dary = context.make_array(dty)(context, builder, args[0])
-        sary = context.make_array(sty)(context, builder, args[4])
-        index = {
-            n: context.cast(builder, args[n], signature.args[n], types.intp)
-            for n in (1, 2, 3, 5, 6)
-        }
-        dptr = cgutils.get_item_pointer(
-            context, builder, dty, dary, [index[1], index[2], index[3]], wraparound=False
-        )
-        sptr = cgutils.get_item_pointer(
-            context, builder, sty, sary, [index[5], index[6]], wraparound=False
-        )
-        vec_t = ir.VectorType(ir.DoubleType(), 4)
-        values = builder.load(builder.bitcast(sptr, vec_t.as_pointer()), align=8)
+        dptr = _element(context, builder, signature, args, 0, 3)
+        sptr = _element(context, builder, signature, args, 4, 2)
+        values = builder.load(builder.bitcast(sptr, _VEC4.as_pointer()), align=8)
         s = context.cast(builder, args[7], signature.args[7], types.float64)
-        first = builder.insert_element(
-            ir.Constant(vec_t, ir.Undefined), s, ir.Constant(ir.IntType(32), 0)
-        )
-        lanes = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
-        splat = builder.shuffle_vector(first, ir.Constant(vec_t, ir.Undefined), lanes)
-        store = builder.store(
-            builder.fmul(values, splat), builder.bitcast(dptr, vec_t.as_pointer())
-        )
+        product = builder.fmul(values, _splat4(builder, s))
+        store = builder.store(product, builder.bitcast(dptr, _VEC4.as_pointer()))
         store.align = 32
-        store.set_metadata(
-            "nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-        )
+        _non_temporal(builder, store)
         return context.get_dummy_value()
 
     return types.void(dst, i, j, k, src, row, col, scale), codegen
@@ -243,18 +238,12 @@ def fill_row(typingctx, arr, k, value):  # pragma: no cover - compiled
         row = context.cast(builder, args[1], signature.args[1], types.intp)
         zero = context.get_constant(types.intp, 0)
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [row, zero], wraparound=False)
-        val = context.cast(builder, args[2], signature.args[2], types.float64)
-        vec_t = ir.VectorType(ir.DoubleType(), 4)
-        lanes = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
-        first = builder.insert_element(
-            ir.Constant(vec_t, ir.Undefined), val, ir.Constant(ir.IntType(32), 0)
-        )
-        splat = builder.shuffle_vector(first, ir.Constant(vec_t, ir.Undefined), lanes)
+        splat = _splat4(builder, context.cast(builder, args[2], signature.args[2], types.float64))
         n = builder.extract_value(ary.shape, 1)
         step = context.get_constant(types.intp, 4)
         with cgutils.for_range_slice(builder, zero, n, step) as (col, _):
             store = builder.store(
-                splat, builder.bitcast(builder.gep(ptr, [col]), vec_t.as_pointer())
+                splat, builder.bitcast(builder.gep(ptr, [col]), _VEC4.as_pointer())
             )
             store.align = 8
         return context.get_dummy_value()
