@@ -6,6 +6,7 @@ medians over ``repeats`` calls after one warm-up (data loading and kernel set-up
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import statistics
 import time
@@ -76,7 +77,7 @@ def throughput(sizes: tuple[int, ...], repeats: int) -> list[dict[str, Any]]:
             continue
         for n in sizes:
             ps = draws(n)
-            run = lambda ps=ps, mode=mode: simulate(ps, clock=clock, exposure=mode)  # noqa: E731
+            run = functools.partial(simulate, ps, clock=clock, exposure=mode)
             _, (first,) = timed(run, 1)  # maps and faults in this size's output table
             med, times = timed(run, repeats)
             rows.append(
