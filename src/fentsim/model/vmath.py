@@ -174,8 +174,12 @@ def _line_offset(typingctx, arr, i, j, k):  # pragma: no cover - compiled
 @intrinsic
 def _stream4(typingctx, dst, i, j, k, src, row, col, scale):  # pragma: no cover - compiled
     """``dst[i, j, k : k + 4] = src[row, col : col + 4] * scale`` as one four-wide non-temporal
-    store (``vmovntpd``). The destination must be 32-byte aligned (:func:`_line_offset`) and both
-    last axes contiguous: the caller checks."""
+    store (``vmovntpd``). Both arrays must hold float64 (a typing error otherwise); the
+    destination must be 32-byte aligned (:func:`_line_offset`) and both last axes contiguous:
+    the caller checks."""
+    for arr in (dst, src):
+        if not isinstance(arr, types.Array) or arr.dtype != types.float64:
+            raise TypingError(f"_stream4 stores float64 vectors, got {arr}")
 
     def codegen(context, builder, signature, args):
         dptr = _element(context, builder, signature, args, 0, 3)
